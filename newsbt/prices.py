@@ -1,0 +1,143 @@
+"""Daily OHLCV price files: find them, parse them, refuse them when they are wrong.
+
+One CSV per ticker, ``TICKER.csv`` with header ``date,open,high,low,close,adj_close,volume``.
+Every check runs before a frame is handed on, and the first problem is reported as one line naming
+file, row (the line number in the file) and what was expected. Nothing is filled or dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from newsbt.errors import NewsbtError, located
+
+COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
+DATA_DIR_ENV = "NEWSBT_DATA_DIR"
+DEFAULT_DATA_DIR = Path("data/prices")
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """``data_dir`` if given, else ``$NEWSBT_DATA_DIR``, else ``data/prices/``."""
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else DEFAULT_DATA_DIR
+
+
+def price_path(ticker: str, data_dir: Path) -> Path:
+    return data_dir / f"{ticker}.csv"
+
+
+def available_tickers(data_dir: Path) -> list[str]:
+    """Tickers that have a price file in ``data_dir`` (sorted)."""
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.stem for p in data_dir.glob("*.csv"))
+
+
+def fetch_hint(tickers: Iterable[str]) -> str:
+    """The command that downloads missing tickers into the cache."""
+    return f"newsbt data fetch {' '.join(tickers)}"
+
+
+def load_prices(tickers: Iterable[str], data_dir: Path) -> dict[str, pd.DataFrame]:
+    """Load and validate every ticker; a missing file names the ticker and the directory searched."""
+    tickers = list(dict.fromkeys(tickers))
+    missing = [t for t in tickers if not price_path(t, data_dir).is_file()]
+    if missing:
+        raise NewsbtError(
+            f"no price file for {', '.join(missing)} in {data_dir.resolve()} "
+            f"(looked for {', '.join(t + '.csv' for t in missing)}); "
+            f"set --data-dir or {DATA_DIR_ENV}, or download them with: {fetch_hint(missing)}"
+        )
+    return {t: read_price_file(price_path(t, data_dir)) for t in tickers}
+
+
+def read_price_file(path: Path) -> pd.DataFrame:
+    """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise located(path, None, f"not a readable CSV file ({exc})") from None
+    return validate_prices(raw, path)
+
+
+def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame:
+    """Validate a frame of strings (as read from CSV); line numbers count the header as line 1."""
+    raw.columns = [str(c).strip() for c in raw.columns]
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise located(path, 1, f"missing column(s) {', '.join(missing)}; expected header {','.join(COLUMNS)}")
+    if raw.empty:
+        raise located(path, None, "has a header but no rows")
+    line_of = lambda i: int(i) + 2  # noqa: E731 - row i of the frame is line i+2 of the file
+    frame = pd.DataFrame(index=raw.index)
+    frame["date"] = _parse_dates(raw["date"], path, line_of)
+    for col in PRICE_COLUMNS + ("volume",):
+        frame[col] = _parse_numbers(raw[col], col, path, line_of)
+    _check_rows(frame, path, line_of)
+    out = frame.set_index("date")
+    out["volume"] = out["volume"].astype("int64") if (out["volume"] % 1 == 0).all() else out["volume"]
+    return out
+
+
+def _parse_dates(col: pd.Series, path: object, line_of) -> pd.Series:
+    text = col.str.strip()
+    empty = text == ""
+    if empty.any():
+        raise located(path, line_of(empty.idxmax()), "missing value in column date; expected YYYY-MM-DD")
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        i = bad.idxmax()
+        raise located(path, line_of(i), f"unparseable date {col[i]!r}; expected YYYY-MM-DD")
+    return parsed
+
+
+def _parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
+    text = col.str.strip()
+    empty = text == ""
+    if empty.any():
+        raise located(path, line_of(empty.idxmax()), f"missing value in column {name}; expected a number")
+    values = pd.to_numeric(text, errors="coerce")
+    is_nan_literal = text.str.lower().isin(["nan", "na", "n/a", "null", "none"])
+    if is_nan_literal.any():
+        i = is_nan_literal.idxmax()
+        raise located(path, line_of(i), f"NaN in column {name} ({col[i]!r}); expected a number")
+    bad = values.isna() | ~np.isfinite(values.astype(float))
+    if bad.any():
+        i = bad.idxmax()
+        raise located(path, line_of(i), f"unparseable number {col[i]!r} in column {name}")
+    return values.astype(float)
+
+
+def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
+    """Row-level sanity: order, uniqueness, positivity and the OHLC envelope."""
+    dates = frame["date"]
+    dup = dates.duplicated()
+    if dup.any():
+        i = dup.idxmax()
+        raise located(path, line_of(i), f"duplicate date {dates[i].date()}")
+    unsorted = dates.diff() < pd.Timedelta(0)
+    if unsorted.any():
+        i = unsorted.idxmax()
+        raise located(path, line_of(i), f"date {dates[i].date()} is before the row above it; dates must ascend")
+    checks = [(frame[c] <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
+    checks += [
+        (frame["volume"] < 0, "negative volume"),
+        (frame["high"] < frame["low"], "high is below low"),
+        ((frame["open"] < frame["low"]) | (frame["open"] > frame["high"]), "open is outside [low, high]"),
+        ((frame["close"] < frame["low"]) | (frame["close"] > frame["high"]), "close is outside [low, high]"),
+    ]
+    for mask, problem in checks:
+        if mask.any():
+            i = mask.idxmax()
+            row = frame.loc[i]
+            values = ", ".join(f"{c}={row[c]:g}" for c in ("open", "high", "low", "close"))
+            raise located(path, line_of(i), f"{problem} on {row['date'].date()} ({values})")
