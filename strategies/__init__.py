@@ -1,0 +1,3 @@
+"""Built-in strategies; importing this package registers them."""
+
+from strategies import buy_and_hold, crash_dip  # noqa: F401  (registration side effect)

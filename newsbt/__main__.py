@@ -1,0 +1,3 @@
+from newsbt.cli import main
+
+main()

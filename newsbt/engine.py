@@ -1,0 +1,118 @@
+"""Run one backtest: validated frames -> feeds -> Cerebro -> recorder -> a frozen ``RunResult``.
+
+The engine reads no files and writes none: prices come in as validated frames, results go out as
+pandas objects. Orders placed on bar t fill at the open of bar t+1 (backtrader's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import backtrader as bt
+import pandas as pd
+
+from newsbt.costs import configure_broker
+from newsbt.errors import NewsbtError
+from newsbt.feeds import make_feed, window
+from newsbt.registry import get_strategy
+from newsbt.spec import BacktestSpec
+from newsbt.strategy import Recorder, StrategyParams
+from newsbt.trades import round_trips
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one backtest produced, as plain pandas objects."""
+
+    spec: BacktestSpec
+    params: StrategyParams
+    returns: pd.Series  # daily portfolio returns, indexed by session date
+    benchmark_returns: pd.Series  # the benchmark's daily total returns on the same dates
+    equity: pd.Series  # portfolio value at each close
+    gross_exposure: pd.Series  # sum of |position value| at each close
+    fills: pd.DataFrame
+    trades: pd.DataFrame  # closed round trips
+    open_positions: pd.DataFrame  # positions still open at the last bar
+    refused_orders: pd.DataFrame  # orders the broker refused (e.g. not enough cash at the open)
+    idle_tickers: tuple[str, ...]  # requested tickers with no bar inside the run's dates
+
+
+def required_tickers(spec: BacktestSpec) -> list[str]:
+    """Every ticker a run needs prices for: the strategy's plus the benchmark."""
+    params = get_strategy(spec.strategy.name).Params.model_validate(spec.strategy.params)
+    return list(dict.fromkeys([*params.required_tickers(), spec.run.benchmark]))
+
+
+def run_backtest(
+    spec: BacktestSpec,
+    prices: Mapping[str, pd.DataFrame],
+    events: Sequence[Any] = (),
+    strategy_cls: type | None = None,
+) -> RunResult:
+    """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` go to the strategy as is."""
+    cls = strategy_cls or get_strategy(spec.strategy.name)
+    params = cls.Params.model_validate(spec.strategy.params)
+    frames = {t: window(_frame(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
+    traded = {t: f for t, f in frames.items() if len(f)}
+    if not traded:
+        raise NewsbtError(f"no prices for {', '.join(frames)} between {spec.run.start} and {spec.run.end}")
+
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    cerebro.broker.setcash(spec.run.cash)
+    configure_broker(cerebro.broker, spec.costs)
+    for ticker, frame in traded.items():
+        cerebro.adddata(make_feed(frame, ticker), name=ticker)
+    cerebro.addstrategy(cls, config=params, events=tuple(events))
+    cerebro.addanalyzer(Recorder, _name="recorder")
+    record = cerebro.run()[0].analyzers.recorder.get_analysis()
+    return _collect(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded))
+
+
+def _frame(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+    if ticker not in prices:
+        raise NewsbtError(f"no prices were loaded for {ticker}")
+    return prices[ticker]
+
+
+def _collect(spec, params, record, prices, idle) -> RunResult:
+    bars = pd.DataFrame(record["bars"]).set_index("date")
+    bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
+    equity = bars["value"].rename("equity")
+    returns = equity.pct_change()
+    returns.iloc[0] = equity.iloc[0] / spec.run.cash - 1.0
+    fills = pd.DataFrame(record["fills"], columns=["ticker", "date", "size", "price", "bar_open", "commission"])
+    trades, open_positions = round_trips(fills)
+    return RunResult(
+        spec=spec,
+        params=params,
+        returns=returns.rename("strategy"),
+        benchmark_returns=benchmark_returns(prices, spec.run.benchmark, returns.index),
+        equity=equity,
+        gross_exposure=bars["gross_exposure"],
+        fills=fills,
+        trades=trades,
+        open_positions=open_positions,
+        refused_orders=pd.DataFrame(record["refused"], columns=["ticker", "placed_date", "size", "reason"]),
+        idle_tickers=idle,
+    )
+
+
+def benchmark_returns(prices: Mapping[str, pd.DataFrame], ticker: str, dates: pd.DatetimeIndex) -> pd.Series:
+    """The benchmark's daily total return (from ``adj_close``) on exactly ``dates``; gaps are errors.
+
+    Like the strategy's capital, the benchmark is counted from the first session's close, so its
+    first return is 0 and each later one is close-to-close between consecutive run sessions.
+    """
+    closes = _frame(prices, ticker)["adj_close"]
+    missing = dates.difference(closes.index)
+    if len(missing):
+        shown = ", ".join(str(d.date()) for d in missing[:5])
+        raise NewsbtError(
+            f"benchmark {ticker} has no return on {len(missing)} session(s) of the run ({shown}"
+            f"{', ...' if len(missing) > 5 else ''}); pick another benchmark or dates it covers"
+        )
+    returns = closes.reindex(dates).pct_change()
+    returns.iloc[0] = 0.0
+    return returns.rename(ticker)

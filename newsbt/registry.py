@@ -1,0 +1,68 @@
+"""The strategy registry: names in backtest files map to strategy classes.
+
+Built-in strategies live in the top-level ``strategies`` package and register themselves when it is
+imported; user scripts register theirs with the same ``@register`` decorator or pass the class itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from newsbt.errors import NewsbtError, located
+
+_STRATEGIES: dict[str, type] = {}
+T = TypeVar("T", bound=type)
+
+
+def register(name: str) -> Callable[[T], T]:
+    """Class decorator: make a strategy class available under ``name`` in backtest files."""
+
+    def wrap(cls: T) -> T:
+        if not hasattr(cls, "Params"):
+            raise TypeError(f"{cls.__name__} needs a nested `Params` model (subclass newsbt.StrategyParams)")
+        _STRATEGIES[name] = cls
+        return cls
+
+    return wrap
+
+
+def _load_builtins() -> None:
+    importlib.import_module("strategies")
+
+
+def strategy_names() -> list[str]:
+    _load_builtins()
+    return sorted(_STRATEGIES)
+
+
+def get_strategy(name: str) -> type:
+    """The class registered under ``name``; unknown names get a suggestion."""
+    from newsbt.spec import suggest
+
+    _load_builtins()
+    if name not in _STRATEGIES:
+        raise NewsbtError(f"unknown strategy {name!r}{suggest(name, sorted(_STRATEGIES))}")
+    return _STRATEGIES[name]
+
+
+def validate_params(name: str, params: Mapping[str, Any], source: object = "<spec>", text: str = "") -> BaseModel:
+    """Validate ``params`` against the strategy's ``Params`` model, reporting like the spec does."""
+    from newsbt.spec import line_of, suggest
+
+    model = get_strategy(name).Params
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            message = f"unknown parameter {key!r} for strategy {name!r}{suggest(key, list(model.model_fields))}"
+        elif key:
+            message = f"[strategy] {key}: {err['msg']} (got {err.get('input')!r})"
+        else:
+            message = f"[strategy] parameters of {name!r}: {err['msg']}"
+        raise located(source, line_of(text, "strategy", key) if key else None, message) from None

@@ -1,0 +1,115 @@
+"""`newsbt run` end to end on synthetic prices: outputs, determinism, no network, clean errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from newsbt.cli import main
+from tests.conftest import write_price_files
+from tests.synthetic import two_crashes
+
+BACKTEST = """
+[run]
+name = "synthetic"
+start = 2024-01-01
+end = 2024-01-31
+cash = 100000
+benchmark = "BMK"
+
+[strategy]
+name = "crash_dip"
+tickers = ["AAA", "BBB"]
+drop_pct = 7
+hold_days = 2
+
+[costs]
+commission_bps = 10
+slippage_bps = 20
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_price_files(tmp_path / "prices", two_crashes())
+    (tmp_path / "synthetic.toml").write_text(BACKTEST)
+    return tmp_path
+
+
+def newsbt(project: Path, *args: str) -> None:
+    main(["run", str(project / "synthetic.toml"), "--data-dir", str(project / "prices"),
+          "--reports-dir", str(project / "reports"), *args])
+
+
+def test_run_writes_all_outputs_without_touching_the_network(project, no_network, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        newsbt(project)
+    assert exit_.value.code == 0
+    out_dir = project / "reports" / "synthetic"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["equity.csv", "summary.json", "tearsheet.html", "trades.csv"]
+    assert f"tearsheet: {out_dir / 'tearsheet.html'}" in capsys.readouterr().out.replace("\n", "")
+    html = (out_dir / "tearsheet.html").read_text()
+    assert "synthetic: crash_dip vs BMK" in html and "BMK" in html
+    trades = pd.read_csv(out_dir / "trades.csv")
+    assert list(trades.columns[:8]) == ["ticker", "entry_date", "entry_price", "exit_date", "exit_price",
+                                        "size", "pnl", "return_pct"]
+    assert trades["ticker"].tolist() == ["AAA", "BBB"]
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["parameters"]["drop_pct"] == 7.0 and summary["metrics"]["trades"] == 2
+    assert set(summary["metrics"]) >= {"total_return", "cagr", "sharpe", "max_drawdown", "trades", "win_rate",
+                                       "exposure"}
+    equity = pd.read_csv(out_dir / "equity.csv")
+    assert list(equity.columns) == ["date", "value"] and len(equity) == 12
+
+
+def test_same_file_twice_gives_byte_identical_trades_and_summary(project):
+    outputs = []
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            newsbt(project, "--set", "costs.slippage_bps=0")
+        out_dir = project / "reports" / "synthetic"
+        outputs.append({n: (out_dir / n).read_bytes() for n in ("trades.csv", "summary.json", "equity.csv")})
+    assert outputs[0] == outputs[1]
+
+
+def test_user_error_is_one_line_exit_1_and_writes_nothing(project):
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsbt", "run", str(project / "synthetic.toml"), "--set", "strategy.drop_pc=3",
+         "--data-dir", str(project / "prices"), "--reports-dir", str(project / "reports")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {project / 'synthetic.toml'}: unknown parameter 'drop_pc' for strategy 'crash_dip'; "
+        "did you mean 'drop_pct'?"
+    ]
+    assert not (project / "reports").exists()
+
+
+def test_missing_price_file_names_ticker_directory_and_fetch_command(project, capsys):
+    (project / "prices" / "BBB.csv").unlink()
+    with pytest.raises(SystemExit) as exit_:
+        newsbt(project)
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err.replace("\n", "")
+    assert f"no price file for BBB in {(project / 'prices').resolve()}" in err
+    assert "newsbt data fetch BBB" in err
+    assert not (project / "reports").exists()
+
+
+def test_bad_price_file_stops_before_any_output(project, capsys):
+    path = project / "prices" / "AAA.csv"
+    lines = path.read_text().splitlines()
+    lines[4] = lines[4].replace(",", ",oops", 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SystemExit) as exit_:
+        newsbt(project)
+    assert exit_.value.code == 1
+    assert f"{path}:5: unparseable number 'oops" in capsys.readouterr().err.replace("\n", "")
+    assert not (project / "reports").exists()
