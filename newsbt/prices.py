@@ -8,6 +8,7 @@ file, row (the line number in the file) and what was expected. Nothing is filled
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,27 +64,39 @@ def read_price_file(path: Path) -> pd.DataFrame:
     """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise located(path, None, f"not a readable CSV file ({exc})") from None
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, seen = found.groups()
+            raise located(path, int(line), f"expected {expected} fields, got {seen}") from None
+        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
+    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
     return validate_prices(raw, path)
 
 
 def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame:
     """Validate a frame of strings (as read from CSV); line numbers count the header as line 1."""
     raw.columns = [str(c).strip() for c in raw.columns]
+    repeated = [c for c in raw.columns if re.fullmatch(r"(.+)\.\d+", c) and c.rsplit(".", 1)[0] in COLUMNS]
+    if repeated:
+        raise located(path, 1, f"column {repeated[0].rsplit('.', 1)[0]} appears twice in the header")
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise located(path, 1, f"missing column(s) {', '.join(missing)}; expected header {','.join(COLUMNS)}")
     if raw.empty:
         raise located(path, None, "has a header but no rows")
     line_of = lambda i: int(i) + 2  # noqa: E731 - row i of the frame is line i+2 of the file
+    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1)
+    if blank.any():
+        raise located(path, line_of(blank.idxmax()), f"blank line; expected a row of {','.join(COLUMNS)}")
     frame = pd.DataFrame(index=raw.index)
     frame["date"] = _parse_dates(raw["date"], path, line_of)
     for col in PRICE_COLUMNS + ("volume",):
         frame[col] = _parse_numbers(raw[col], col, path, line_of)
     _check_rows(frame, path, line_of)
     out = frame.set_index("date")
-    out["volume"] = out["volume"].astype("int64") if (out["volume"] % 1 == 0).all() else out["volume"]
+    out["volume"] = out["volume"].astype("int64")
     return out
 
 
@@ -131,6 +144,7 @@ def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
     checks = [(frame[c] <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
     checks += [
         (frame["volume"] < 0, "negative volume"),
+        (frame["volume"] % 1 != 0, "volume is not a whole number"),
         (frame["high"] < frame["low"], "high is below low"),
         ((frame["open"] < frame["low"]) | (frame["open"] > frame["high"]), "open is outside [low, high]"),
         ((frame["close"] < frame["low"]) | (frame["close"] > frame["high"]), "close is outside [low, high]"),

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from newsbt.errors import NewsbtError, located
+from newsbt.errors import NewsbtError
 
 _STRATEGIES: dict[str, type] = {}
 T = TypeVar("T", bound=type)
@@ -49,20 +49,21 @@ def get_strategy(name: str) -> type:
     return _STRATEGIES[name]
 
 
-def validate_params(name: str, params: Mapping[str, Any], source: object = "<spec>", text: str = "") -> BaseModel:
+def validate_params(name: str, params: Mapping[str, Any], source: object = "<spec>", text: str = "",
+                    overridden: frozenset = frozenset()) -> BaseModel:
     """Validate ``params`` against the strategy's ``Params`` model, reporting like the spec does."""
-    from newsbt.spec import line_of, suggest
+    from newsbt.spec import describe, error_at, first_error
 
-    model = get_strategy(name).Params
+    try:
+        model = get_strategy(name).Params
+    except NewsbtError as exc:
+        raise error_at(source, text, overridden, "strategy", "name", str(exc)) from None
     try:
         return model.model_validate(dict(params))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = str(err["loc"][0]) if err["loc"] else ""
+        err = first_error(exc)
+        key = str(err["loc"][0]) if err["loc"] else None
+        message = describe(err, "strategy", key, list(model.model_fields))
         if err["type"] == "extra_forbidden":
-            message = f"unknown parameter {key!r} for strategy {name!r}{suggest(key, list(model.model_fields))}"
-        elif key:
-            message = f"[strategy] {key}: {err['msg']} (got {err.get('input')!r})"
-        else:
-            message = f"[strategy] parameters of {name!r}: {err['msg']}"
-        raise located(source, line_of(text, "strategy", key) if key else None, message) from None
+            message = message.replace("in [strategy]", f"for strategy {name!r}")
+        raise error_at(source, text, overridden, "strategy", key, message) from None

@@ -18,19 +18,37 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from newsbt.errors import NewsbtError, located
 
 
-class Section(BaseModel):
-    """Base for every spec section: frozen, and unknown keys are errors."""
+class StrictModel(BaseModel):
+    """Frozen; unknown keys are errors; ``true``/``false`` are never taken for numbers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and bool not in _types_in(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number or text, not the boolean {str(value).lower()}")
+        return value
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """Every type named inside ``annotation`` (through Optional, Union, Annotated, containers)."""
+    args = typing.get_args(annotation)
+    return {annotation, *(t for arg in args for t in _types_in(arg))}
+
+
+class Section(StrictModel):
+    """Base for every spec section."""
 
 
 class RunSpec(Section):
@@ -40,16 +58,30 @@ class RunSpec(Section):
     cash: float = Field(100_000.0, gt=0)
     benchmark: str = "QQQ"
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> RunSpec:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"end ({end}) must be after start ({start})")
+        return end
 
 
 class CostSpec(Section):
+    """[costs]: see newsbt.costs for how each is charged."""
+
     commission_bps: float = Field(0.0, ge=0, lt=10_000)
+    commission_per_share: float = Field(0.0, ge=0)
+    commission_min: float = Field(0.0, ge=0)
     slippage_bps: float = Field(0.0, ge=0, lt=10_000)
+    borrow_fee_pct: float = Field(0.0, ge=0, lt=100)
+    cash_interest_pct: float = Field(0.0, ge=0, lt=100)
+
+    @model_validator(mode="after")
+    def _one_commission_kind(self) -> CostSpec:
+        if self.commission_bps and self.commission_per_share:
+            raise ValueError("set commission_bps or commission_per_share, not both")
+        return self
 
 
 class StrategySpec(Section):
@@ -80,16 +112,19 @@ def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> BacktestSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NewsbtError(f"{path}: no such backtest file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsbtError(f"{path}: cannot read the backtest file ({exc.__class__.__name__}: {exc})") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise located(path, _toml_error_line(exc), f"not valid TOML: {exc}") from None
-    for item in overrides:
-        apply_override(raw, item)
-    return spec_from_dict(raw, source=path, text=text)
+    overridden = frozenset(apply_override(raw, item) for item in overrides)
+    return spec_from_dict(raw, source=path, text=text, overridden=overridden)
 
 
-def spec_from_dict(raw: Mapping[str, Any], source: object = "<spec>", text: str = "") -> BacktestSpec:
+def spec_from_dict(
+    raw: Mapping[str, Any], source: object = "<spec>", text: str = "", overridden: frozenset = frozenset()
+) -> BacktestSpec:
     """Validate a plain dict shaped like a backtest file (the Python API's way in)."""
     from newsbt.registry import validate_params  # the registry knows each strategy's parameter model
 
@@ -105,8 +140,8 @@ def spec_from_dict(raw: Mapping[str, Any], source: object = "<spec>", text: str 
     try:
         spec = BacktestSpec.model_validate(shaped)
     except ValidationError as exc:
-        raise _spec_error(exc, source, text, shaped) from None
-    validate_params(spec.strategy.name, spec.strategy.params, source=source, text=text)
+        raise _spec_error(exc, source, text, overridden) from None
+    validate_params(spec.strategy.name, spec.strategy.params, source=source, text=text, overridden=overridden)
     return spec
 
 
@@ -114,8 +149,8 @@ def spec_from_dict(raw: Mapping[str, Any], source: object = "<spec>", text: str 
 EXTRA_SECTIONS = ("sweep", "study")
 
 
-def apply_override(raw: dict[str, Any], item: str) -> None:
-    """Apply ``section.key=value`` in place; the value is parsed as TOML, else taken as a string."""
+def apply_override(raw: dict[str, Any], item: str) -> tuple[str, str]:
+    """Apply ``section.key=value`` in place (value parsed as TOML, else a string); returns the key."""
     match = re.fullmatch(r"\s*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*=(.*)", item)
     if not match:
         raise NewsbtError(f"--set {item!r}: expected section.key=value, e.g. strategy.drop_pct=10")
@@ -125,26 +160,43 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     except tomllib.TOMLDecodeError:
         value = value_text.strip()
     raw.setdefault(section, {})[key] = value
+    return section, key
 
 
-def _spec_error(exc: ValidationError, source: object, text: str, shaped: Mapping[str, Any]) -> NewsbtError:
-    """Turn pydantic's first error into one line: where, what, and what was expected."""
-    err = exc.errors()[0]
+def _spec_error(exc: ValidationError, source: object, text: str, overridden: frozenset) -> NewsbtError:
+    err = first_error(exc)
     loc = [str(p) for p in err["loc"]]
-    section = loc[0] if loc else None
-    key = loc[1] if len(loc) > 1 else None
+    section, key = (loc + [None, None])[:2]
     if section == "strategy" and key == "name":
         return located(source, None, "[strategy] needs name = \"<strategy>\"; see `newsbt strategies`")
+    model = SECTIONS.get(section or "")
+    return error_at(source, text, overridden, section, key,
+                    describe(err, section, key, list(model.model_fields) if model else []))
+
+
+def first_error(exc: ValidationError) -> dict[str, Any]:
+    """The error to show: a misspelt key first (it often explains a "missing" one), else the first."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def describe(err: dict[str, Any], section: str | None, key: str | None, known: list[str]) -> str:
+    """One pydantic error as a sentence: what is wrong and what was expected."""
     where = f"[{section}] {key}" if key else f"[{section}]"
     if err["type"] == "extra_forbidden":
-        model = SECTIONS.get(section or "")
-        known = list(model.model_fields) if model else []
-        message = f"unknown key {key!r} in [{section}]{suggest(key or '', known)}"
-    elif err["type"] == "missing":
-        message = f"{where} is required"
-    else:
-        got = err.get("input")
-        message = f"{where}: {err['msg']} (got {got!r})" if key else f"{where}: {err['msg']}"
+        noun = "parameter" if section == "strategy" else "key"
+        return f"unknown {noun} {key!r} in [{section}]{suggest(key or '', known)}"
+    if err["type"] == "missing":
+        return f"{where} is required"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg} (got {err.get('input')!r})" if key else f"{where}: {msg}"
+
+
+def error_at(source: object, text: str, overridden: frozenset, section: str | None, key: str | None,
+             message: str) -> NewsbtError:
+    """Locate ``message`` at the key's line in the file, or at the ``--set`` that supplied the value."""
+    if (section, key) in overridden:
+        return NewsbtError(f"{source}: --set {section}.{key}: {message}")
     return located(source, line_of(text, section, key), message)
 
 

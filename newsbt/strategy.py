@@ -19,13 +19,11 @@ import math
 from typing import Any, ClassVar
 
 import backtrader as bt
-from pydantic import BaseModel, ConfigDict
+from newsbt.spec import StrictModel
 
 
-class StrategyParams(BaseModel):
+class StrategyParams(StrictModel):
     """Typed, frozen strategy parameters; these are what backtest files set and sweeps vary."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def required_tickers(self) -> list[str]:
         """Tickers whose prices the strategy trades or reads."""
@@ -66,7 +64,7 @@ class NewsbtStrategy(bt.Strategy):
         order = self.buy(data=data, size=size) if size > 0 else self.sell(data=data, size=-size)
         self._pending[data._name] = order
         if size > 0:
-            order.addinfo(reserved=size * data.close[0] * self._cost_factor())
+            order.addinfo(reserved=self._buy_cost(data, size))
             self._reserved_cash += order.info.reserved
         return order
 
@@ -74,10 +72,18 @@ class NewsbtStrategy(bt.Strategy):
         return self.submit(data, -self.getposition(data).size)
 
     def affordable_shares(self, data: bt.AbstractDataBase, target_value: float) -> int:
-        """Whole shares worth ``target_value`` at today's close, capped by cash not yet promised."""
-        price = data.close[0] * self._cost_factor()
+        """Whole shares worth ``target_value`` at today's close, costs included, within free cash."""
         budget = min(target_value, self.broker.getcash() - self._reserved_cash)
-        return max(0, math.floor(budget / price)) if budget > 0 else 0
+        if budget <= 0:
+            return 0
+        shares = math.floor(budget / (data.close[0] * (1.0 + self.broker.p.slip_perc)))
+        while shares > 0 and self._buy_cost(data, shares) > budget:
+            shares -= 1
+        return shares
+
+    def target_shares(self, data: bt.AbstractDataBase, target_value: float) -> int:
+        """Whole shares worth ``target_value`` at today's close (for shorts: no cash is needed)."""
+        return math.floor(target_value / data.close[0])
 
     def notify_order(self, order: bt.Order) -> None:
         if order.status in (order.Submitted, order.Accepted, order.Partial):
@@ -89,9 +95,10 @@ class NewsbtStrategy(bt.Strategy):
     def on_order_done(self, order: bt.Order) -> None:
         """Hook for subclasses: an order finished (completed, cancelled, refused)."""
 
-    def _cost_factor(self) -> float:
-        """Price multiplier covering slippage and percentage commission, for cash checks."""
-        return 1.0 + self.broker.p.slip_perc + self.broker.getcommissioninfo(self.datas[0]).p.commission
+    def _buy_cost(self, data: bt.AbstractDataBase, size: int) -> float:
+        """Cash a buy of ``size`` would take at today's close, with slippage and commission."""
+        price = data.close[0] * (1.0 + self.broker.p.slip_perc)
+        return size * price + self.broker.getcommissioninfo(data).getcommission(size, price)
 
 
 class Recorder(bt.Analyzer):

@@ -86,7 +86,8 @@ def test_user_error_is_one_line_exit_1_and_writes_nothing(project):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"error: {project / 'synthetic.toml'}: unknown parameter 'drop_pc' for strategy 'crash_dip'; "
+        f"error: {project / 'synthetic.toml'}: --set strategy.drop_pc: unknown parameter 'drop_pc' for strategy "
+        "'crash_dip'; "
         "did you mean 'drop_pct'?"
     ]
     assert not (project / "reports").exists()
