@@ -19,10 +19,11 @@ import pandas as pd
 
 from newsbt.engine import RunResult, required_tickers, run_backtest
 from newsbt.metrics import headline, return_metrics
-from newsbt.prices import load_prices, resolve_data_dir
+from newsbt.events import Event, load_events
+from newsbt.prices import available_tickers, load_prices, resolve_data_dir
 from newsbt.spec import BacktestSpec, load_spec, spec_from_dict
 
-__all__ = ["Result", "load_spec", "spec_from_dict", "load_prices_for", "run"]
+__all__ = ["Result", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for", "run"]
 
 
 @dataclass(frozen=True)
@@ -80,18 +81,30 @@ def load_prices_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> d
     return load_prices(required_tickers(spec), resolve_data_dir(data_dir))
 
 
+def load_events_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> tuple[Event, ...]:
+    """The spec's news events (``[run] events``), checked against the tickers that have prices."""
+    if spec.run.events is None:
+        return ()
+    return load_events(spec.run.events, known_tickers=available_tickers(resolve_data_dir(data_dir)))
+
+
 def run(
     spec: BacktestSpec | Mapping[str, Any] | str | Path,
     prices: Mapping[str, pd.DataFrame] | None = None,
     data_dir: str | Path | None = None,
-    events: Sequence[Any] = (),
+    events: Sequence[Event] | None = None,
     overrides: Iterable[str] = (),
 ) -> Result:
-    """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path."""
+    """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path.
+
+    ``prices`` and ``events`` default to what the spec names, read from ``data_dir``.
+    """
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec, overrides)
     elif not isinstance(spec, BacktestSpec):
         spec = spec_from_dict(spec)
+    if events is None:
+        events = load_events_for(spec, data_dir)
     if prices is None:
         prices = load_prices_for(spec, data_dir)
     return Result(run_backtest(spec, prices, events=events))

@@ -13,7 +13,7 @@ from typing import Any
 import backtrader as bt
 import pandas as pd
 
-from newsbt.costs import configure_broker
+from newsbt.costs import configure
 from newsbt.errors import NewsbtError
 from newsbt.feeds import make_feed, window
 from newsbt.registry import get_strategy
@@ -36,6 +36,8 @@ class RunResult:
     trades: pd.DataFrame  # closed round trips
     open_positions: pd.DataFrame  # positions still open at the last bar
     refused_orders: pd.DataFrame  # orders the broker refused (e.g. not enough cash at the open)
+    borrow_charges: pd.DataFrame  # short borrow fees debited: ticker, date, days, short_value, fee
+    cash_interest: float  # interest credited on cash over the run
     idle_tickers: tuple[str, ...]  # requested tickers with no bar inside the run's dates
 
 
@@ -61,12 +63,14 @@ def run_backtest(
 
     cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
     cerebro.broker.setcash(spec.run.cash)
-    configure_broker(cerebro.broker, spec.costs)
+    cost_model = configure(cerebro, spec.costs)
     for ticker, frame in traded.items():
         cerebro.adddata(make_feed(frame, ticker), name=ticker)
     cerebro.addstrategy(cls, config=params, events=tuple(events))
     cerebro.addanalyzer(Recorder, _name="recorder")
     record = cerebro.run()[0].analyzers.recorder.get_analysis()
+    record["borrow"] = cost_model.borrow_charges
+    record["cash_interest"] = sum(c["interest"] for c in cost_model.cash_credits)
     return _collect(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded))
 
 
@@ -83,7 +87,8 @@ def _collect(spec, params, record, prices, idle) -> RunResult:
     returns = equity.pct_change()
     returns.iloc[0] = equity.iloc[0] / spec.run.cash - 1.0
     fills = pd.DataFrame(record["fills"], columns=["ticker", "date", "size", "price", "bar_open", "commission"])
-    trades, open_positions = round_trips(fills)
+    borrow = pd.DataFrame(record["borrow"], columns=["ticker", "date", "days", "short_value", "fee"])
+    trades, open_positions = round_trips(fills, borrow)
     return RunResult(
         spec=spec,
         params=params,
@@ -95,6 +100,8 @@ def _collect(spec, params, record, prices, idle) -> RunResult:
         trades=trades,
         open_positions=open_positions,
         refused_orders=pd.DataFrame(record["refused"], columns=["ticker", "placed_date", "size", "reason"]),
+        borrow_charges=borrow,
+        cash_interest=record["cash_interest"],
         idle_tickers=idle,
     )
 

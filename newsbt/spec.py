@@ -57,6 +57,7 @@ class RunSpec(Section):
     end: dt.date
     cash: float = Field(100_000.0, gt=0)
     benchmark: str = "QQQ"
+    events: Path | None = Field(None, description="news event file (CSV) handed to the strategy")
 
     @field_validator("end")
     @classmethod

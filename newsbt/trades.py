@@ -2,7 +2,8 @@
 
 A trade opens when a ticker's position leaves zero and closes when it returns to zero (a fill that
 flips the position closes one trade and opens the next). Prices are size-weighted averages of the
-fills on each side; ``pnl`` is net of commission, and slippage is already inside the fill prices.
+fills on each side; ``pnl`` is net of commission and of the borrow fees charged while a short was
+open, and slippage is already inside the fill prices.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ from __future__ import annotations
 import pandas as pd
 
 TRADE_COLUMNS = [
-    "ticker", "entry_date", "entry_price", "exit_date", "exit_price", "size", "pnl", "return_pct", "commission",
+    "ticker", "entry_date", "entry_price", "exit_date", "exit_price", "size", "pnl", "return_pct",
+    "commission", "borrow",
 ]
 
 
-def round_trips(fills: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Closed trades (one row each, by entry date) and the positions still open at the end."""
+def round_trips(fills: pd.DataFrame, borrow: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Closed trades (one row each, by entry date) and the positions still open at the end.
+
+    ``borrow`` (ticker, date, fee) holds the short fees debited; each is charged to the trade that was
+    open on that date (entry_date < date <= exit_date).
+    """
     closed: list[dict] = []
     still_open: list[dict] = []
     for ticker, group in fills.groupby("ticker", sort=False):
@@ -25,8 +31,18 @@ def round_trips(fills: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if trade is not None:
             still_open.append({"ticker": ticker, "entry_date": trade["entry_date"], "size": trade["size"]})
     trades = pd.DataFrame(closed, columns=TRADE_COLUMNS)
+    trades["borrow"] = [_borrow_during(borrow, t) for t in trades.itertuples(index=False)]
+    trades["pnl"] -= trades["borrow"]
+    trades["return_pct"] = trades["pnl"] / (trades["entry_price"] * trades["size"]).abs() * 100.0
     trades = trades.sort_values(["entry_date", "ticker"], kind="stable").reset_index(drop=True)
     return trades, pd.DataFrame(still_open, columns=["ticker", "entry_date", "size"])
+
+
+def _borrow_during(borrow: pd.DataFrame | None, trade) -> float:
+    if borrow is None or borrow.empty:
+        return 0.0
+    mine = (borrow["ticker"] == trade.ticker) & (borrow["date"] > trade.entry_date) & (borrow["date"] <= trade.exit_date)
+    return float(borrow.loc[mine, "fee"].sum())
 
 
 def _apply_fill(trade: dict | None, fill, ticker: str, closed: list[dict]) -> dict | None:
@@ -58,9 +74,8 @@ def _open(ticker: str, date, size: float, price: float, comm: float) -> dict:
 def _closed_row(trade: dict, exit_date) -> dict:
     size, entry = trade["size"], trade["entry_price"]
     exit_price = trade["exit_value"] / size
-    pnl = (exit_price - entry) * size - trade["commission"]
     return {
         "ticker": trade["ticker"], "entry_date": trade["entry_date"], "entry_price": entry,
-        "exit_date": exit_date, "exit_price": exit_price, "size": size, "pnl": pnl,
-        "return_pct": pnl / abs(entry * size) * 100.0, "commission": trade["commission"],
+        "exit_date": exit_date, "exit_price": exit_price, "size": size,
+        "pnl": (exit_price - entry) * size - trade["commission"], "commission": trade["commission"],
     }

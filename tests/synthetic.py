@@ -29,7 +29,7 @@ def bars(opens: Sequence[float], closes: Sequence[float], dates: Sequence = SESS
 def steady(n: int = len(SESSIONS), start: float = 100.0, step: float = 0.001) -> pd.DataFrame:
     """A benchmark that rises ``step`` a day, open = previous close."""
     closes = [start * (1 + step) ** i for i in range(n)]
-    return bars([start, *closes[:-1]], closes)
+    return bars([start, *closes[:-1]], closes, dates=pd.bdate_range(SESSIONS[0], periods=n))
 
 
 def spec_dict(**strategy) -> dict:

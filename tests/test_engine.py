@@ -31,6 +31,7 @@ def test_trades_and_final_value_without_costs():
         "pnl": [888.0, 436.0],
         "return_pct": [888 / (222 * 91) * 100, 436 / (436 * 47) * 100],
         "commission": [0.0, 0.0],
+        "borrow": [0.0, 0.0],
     })
     pd.testing.assert_frame_equal(trades, expected)
     assert result.equity.iloc[-1] == pytest.approx(100_000 + 888 + 436, abs=0.005)
@@ -42,7 +43,7 @@ def test_trades_and_final_value_with_commission_and_slippage():
     spec["costs"] = {"commission_bps": 10, "slippage_bps": 20}
     result = run(spec, prices=two_crashes())
     comm, slip = 0.001, 0.002
-    factor = 1 + comm + slip  # sizing reserves room for both costs
+    factor = (1 + slip) * (1 + comm)  # sizing reserves room for both costs
 
     aaa_size = math.floor(20_000 / (90 * factor))  # 221
     aaa_buy, aaa_sell = 91 * (1 + slip), 95 * (1 - slip)
