@@ -54,7 +54,7 @@ class Result:
 
     @cached_property
     def stats(self) -> dict[str, Any]:
-        return headline(self.run.returns, self.run.trades, self.run.gross_exposure)
+        return headline(self.run.returns, self.run.trades, self.run.gross_exposure, self.run.benchmark_returns)
 
     @cached_property
     def benchmark_stats(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsbt import api
@@ -21,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Backtest news-driven trading strategies, point-in-time.")
 out = Console()
 err = Console(stderr=True)
+NEW_YORK = "America/New_York"
 
 DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="Price directory (default: $NEWSBT_DATA_DIR, else data/prices/).")]
@@ -59,7 +62,7 @@ def run(
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
     stats = result.stats
-    out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark} "
+    out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark_label} "
               f"{result.benchmark_stats['total_return']:.2%}, {stats['trades']} trades")
     out.print(f"tearsheet: {path}", soft_wrap=True)
 
@@ -73,6 +76,86 @@ def strategies() -> None:
         fields = get_strategy(name).Params.model_fields
         params = ", ".join(f"{k}={v.default!r}" for k, v in fields.items())
         out.print(f"[bold]{name}[/]: {params}", soft_wrap=True)
+
+
+data_app = typer.Typer(help="Price data: download into the cache.", no_args_is_help=True)
+events_app = typer.Typer(help="News event files: check them, scan prices for shocks.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(events_app, name="events")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    tickers: Annotated[list[str], typer.Argument(help="Tickers, e.g. NVDA QQQ.")],
+    start: Annotated[str, typer.Option(help="First date, YYYY-MM-DD.")],
+    end: Annotated[Optional[str], typer.Option(help="Last date, inclusive; default today.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Download split-adjusted daily prices (needs the `fetch` extra) into the price directory."""
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from newsbt.fetch import fetch_all, normalise_tickers
+
+    with Progress(SpinnerColumn(), TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("fetch", total=len(normalise_tickers(tickers)))
+        fetched = fetch_all(tickers, start, end, data_dir, progress=lambda _: progress.advance(task, 1))
+    for f in fetched:
+        out.print(f"{f.ticker}: {f.action} {f.path} ({f.rows} rows){' - ' + f.note if f.note else ''}", soft_wrap=True)
+
+
+@events_app.command("check")
+def events_check(
+    path: Annotated[Path, typer.Argument(help="Event file (CSV).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Validate an event file; show each event's session, first bar and reaction-day returns."""
+    from newsbt.events import event_timing, load_events
+    from newsbt.prices import available_tickers, load_prices, resolve_data_dir
+    from newsbt.shocks import reaction_returns
+
+    directory = resolve_data_dir(data_dir)
+    events = load_events(path, available_tickers(directory))
+    timing = event_timing(events)
+    prices = load_prices(sorted({t for e in events for t in e.tickers}), directory)
+    moves = reaction_returns(events, prices)
+    table = Table("event", "available (ET)", "session", "first bar", "reaction day", "reaction-day returns",
+                  "headline", box=None)
+    for event in events:
+        row = timing.loc[event.event_id]
+        returns = ", ".join(f"{t} {'n/a' if r is None else format(r, '+.2%')}" for t, r in moves[event.event_id].items())
+        table.add_row(event.event_id, f"{event.available_at.tz_convert(NEW_YORK):%Y-%m-%d %H:%M}", str(row.session),
+                      f"{row.first_bar:%Y-%m-%d}", f"{row.reaction_day:%Y-%m-%d}", returns, escape(event.headline))
+    out.print(table)
+    out.print(f"{path}: {len(events)} events, all valid")
+
+
+@events_app.command("scan")
+def events_scan(
+    tickers: Annotated[list[str], typer.Argument(help="Tickers to scan, e.g. NVDA AMD.")],
+    threshold_pct: Annotated[float, typer.Option(help="Move size, in %, that counts as a shock.")] = 7.0,
+    benchmark: Annotated[Optional[str], typer.Option(help="Measure moves relative to this ticker.")] = None,
+    start: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Event file to join: which shocks had news.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List single-day price shocks, and the news (if any) whose reaction day they are."""
+    from newsbt.events import load_events
+    from newsbt.prices import available_tickers, load_prices, resolve_data_dir
+    from newsbt.shocks import explain_shocks, find_shocks
+
+    directory = resolve_data_dir(data_dir)
+    prices = load_prices([*tickers, *([benchmark] if benchmark else [])], directory)
+    shocks = find_shocks(prices, threshold_pct / 100.0, tickers=tickers, benchmark=benchmark, start=start, end=end)
+    news = load_events(events, available_tickers(directory)) if events else ()
+    table = Table("day", "ticker", "return", "move", "news", box=None)
+    for item in explain_shocks(shocks, news):
+        s = item.shock
+        headlines = "; ".join(escape(f"{e.event_id}: {e.headline}") for e in item.news) or "[dim]no news[/]"
+        table.add_row(f"{s.day:%Y-%m-%d}", s.ticker, f"{s.ret:+.2%}", f"{s.move:+.2%}", headlines)
+    out.print(table)
+    out.print(f"{len(shocks)} shocks beyond {threshold_pct:g}% in {', '.join(tickers)}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,7 +44,7 @@ class RunResult:
 def required_tickers(spec: BacktestSpec) -> list[str]:
     """Every ticker a run needs prices for: the strategy's plus the benchmark."""
     params = get_strategy(spec.strategy.name).Params.model_validate(spec.strategy.params)
-    return list(dict.fromkeys([*params.required_tickers(), spec.run.benchmark]))
+    return list(dict.fromkeys([*params.required_tickers(), *spec.run.benchmark_weights]))
 
 
 def run_backtest(
@@ -93,7 +93,8 @@ def _collect(spec, params, record, prices, idle) -> RunResult:
         spec=spec,
         params=params,
         returns=returns.rename("strategy"),
-        benchmark_returns=benchmark_returns(prices, spec.run.benchmark, returns.index),
+        benchmark_returns=blended_returns(prices, spec.run.benchmark_weights, returns.index).rename(
+            spec.run.benchmark_label),
         equity=equity,
         gross_exposure=bars["gross_exposure"],
         fills=fills,
@@ -104,6 +105,12 @@ def _collect(spec, params, record, prices, idle) -> RunResult:
         cash_interest=record["cash_interest"],
         idle_tickers=idle,
     )
+
+
+def blended_returns(prices: Mapping[str, pd.DataFrame], weights: Mapping[str, float],
+                    dates: pd.DatetimeIndex) -> pd.Series:
+    """Daily returns of a benchmark blend rebalanced to ``weights`` every session."""
+    return sum(w * benchmark_returns(prices, t, dates) for t, w in weights.items())
 
 
 def benchmark_returns(prices: Mapping[str, pd.DataFrame], ticker: str, dates: pd.DatetimeIndex) -> pd.Series:

@@ -61,12 +61,23 @@ def return_metrics(returns: pd.Series) -> dict[str, float | None]:
     })
 
 
-def headline(returns: pd.Series, trades: pd.DataFrame, gross_exposure: pd.Series) -> dict[str, float | None]:
-    """The numbers every report shows for a strategy."""
+def alpha_beta(returns: pd.Series, benchmark: pd.Series) -> tuple[float, float]:
+    """OLS of daily strategy returns on benchmark returns: (annualised alpha, beta)."""
+    var = benchmark.var(ddof=1)
+    if not var > 0:
+        return float("nan"), float("nan")
+    beta = returns.cov(benchmark, ddof=1) / var
+    return float((returns.mean() - beta * benchmark.mean()) * PERIODS_PER_YEAR), float(beta)
+
+
+def headline(returns: pd.Series, trades: pd.DataFrame, gross_exposure: pd.Series,
+             benchmark: pd.Series | None = None) -> dict[str, float | None]:
+    """The numbers every report shows for a strategy (alpha and beta when a benchmark is given)."""
+    alpha, beta = alpha_beta(returns, benchmark) if benchmark is not None else (float("nan"),) * 2
     return {
         **return_metrics(returns),
         "trades": len(trades),
-        **_clean({"win_rate": win_rate(trades), "exposure": exposure(gross_exposure)}),
+        **_clean({"win_rate": win_rate(trades), "exposure": exposure(gross_exposure), "alpha": alpha, "beta": beta}),
     }
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ matplotlib.use("Agg")  # never open a window, whatever backend the user's enviro
 
 import pandas as pd  # noqa: E402
 
+from newsbt.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.engine import RunResult  # noqa: E402
 from newsbt.metrics import headline, return_metrics  # noqa: E402
 
@@ -37,16 +36,28 @@ def summary(result: RunResult) -> dict[str, Any]:
         "parameters": result.params.model_dump(mode="json"),
         "run": spec.run.model_dump(mode="json"),
         "costs": spec.costs.model_dump(mode="json"),
-        "benchmark": spec.run.benchmark,
+        "benchmark": spec.run.benchmark_label,
         "first_session": str(result.returns.index[0].date()),
         "last_session": str(result.returns.index[-1].date()),
         "final_value": round(float(result.equity.iloc[-1]), 2),
-        "metrics": headline(result.returns, result.trades, result.gross_exposure),
+        "metrics": headline(result.returns, result.trades, result.gross_exposure, result.benchmark_returns),
         "benchmark_metrics": return_metrics(result.benchmark_returns),
-        "total_commission": round(float(result.fills["commission"].sum()), 2),
+        "costs_paid": costs_paid(result),
         "open_positions_at_end": result.open_positions.astype({"entry_date": str}).to_dict("records"),
         "refused_orders": result.refused_orders.astype({"placed_date": str}).to_dict("records"),
         "tickers_without_data": list(result.idle_tickers),
+    }
+
+
+def costs_paid(result: RunResult) -> dict[str, float]:
+    """Commission, slippage (fill price vs the bar's open, all fills being at the open) and borrow."""
+    fills = result.fills
+    slippage = ((fills["price"] - fills["bar_open"]).abs() * fills["size"].abs()).sum()
+    return {
+        "commission": round(float(fills["commission"].sum()), 2),
+        "slippage": round(float(slippage), 2),
+        "borrow": round(float(result.borrow_charges["fee"].sum()), 2),
+        "cash_interest_earned": round(float(result.cash_interest), 2),
     }
 
 
@@ -69,7 +80,7 @@ def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True) -> Path:
 
 def tearsheet_title(result: RunResult) -> str:
     spec = result.spec
-    return f"{spec.run.name}: {spec.strategy.name} vs {spec.run.benchmark}"
+    return f"{spec.run.name}: {spec.strategy.name} vs {spec.run.benchmark_label}"
 
 
 def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title: str) -> None:
@@ -81,27 +92,9 @@ def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title:
         raise ValueError("strategy and benchmark returns must share one index")
     import quantstats as qs
 
-    with _quiet_reporting(), _temporary_path(path) as tmp:
+    with _quiet_reporting(), temporary_path(path) as tmp:
         qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title,
                         benchmark_title=str(benchmark.name), download_filename=path.name)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    with _temporary_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-@contextlib.contextmanager
-def _temporary_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; on success it replaces ``path``, on failure it goes."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -116,3 +116,16 @@ def explain_shocks(
 
 def _returns(frame: pd.DataFrame) -> pd.Series:
     return frame[RETURN_COLUMN].pct_change().dropna()
+
+
+def reaction_returns(events: Iterable[Event], prices: Mapping[str, pd.DataFrame],
+                     calendar: xc.ExchangeCalendar | None = None) -> dict[str, dict[str, float | None]]:
+    """Each event's tickers' close-to-close return on its reaction day (None where there is no bar)."""
+    events = list(events)
+    days = event_timing(events, calendar)["reaction_day"].tolist()
+    returns = {t: _returns(f) for t, f in prices.items()}
+    return {
+        e.event_id: {t: float(returns[t][day]) if t in returns and day in returns[t].index else None
+                     for t in e.tickers}
+        for e, day in zip(events, days)
+    }

@@ -56,8 +56,28 @@ class RunSpec(Section):
     start: dt.date
     end: dt.date
     cash: float = Field(100_000.0, gt=0)
-    benchmark: str = "QQQ"
+    benchmark: str | dict[str, float] = Field("QQQ", description='a ticker, or weights: {SPY = 0.6, QQQ = 0.4}')
     events: Path | None = Field(None, description="news event file (CSV) handed to the strategy")
+
+    @field_validator("benchmark")
+    @classmethod
+    def _weights_sum_to_one(cls, benchmark: str | dict[str, float]) -> str | dict[str, float]:
+        if isinstance(benchmark, dict):
+            if not benchmark or any(w <= 0 for w in benchmark.values()):
+                raise ValueError("a blended benchmark needs positive weights, e.g. {SPY = 0.6, QQQ = 0.4}")
+            if abs(sum(benchmark.values()) - 1.0) > 1e-9:
+                raise ValueError(f"benchmark weights must sum to 1, not {sum(benchmark.values()):g}")
+        return benchmark
+
+    @property
+    def benchmark_weights(self) -> dict[str, float]:
+        """Ticker -> weight of the benchmark (one ticker at weight 1, or a daily-rebalanced blend)."""
+        return {self.benchmark: 1.0} if isinstance(self.benchmark, str) else dict(self.benchmark)
+
+    @property
+    def benchmark_label(self) -> str:
+        weights = self.benchmark_weights
+        return next(iter(weights)) if len(weights) == 1 else " + ".join(f"{w:.0%} {t}" for t, w in weights.items())
 
     @field_validator("end")
     @classmethod

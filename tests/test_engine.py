@@ -141,3 +141,31 @@ def test_benchmark_gap_is_an_error_not_a_fill():
 def test_spec_dict_round_trips_dates():
     spec = spec_from_dict(spec_dict())
     assert (spec.run.start, spec.run.end) == (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+
+
+def test_blended_benchmark_is_the_weighted_daily_return():
+    from newsbt.report import tearsheet_title
+
+    prices = {**two_crashes(), "BM2": steady(step=0.002)}
+    spec = spec_dict()
+    spec["run"]["benchmark"] = {"BMK": 0.6, "BM2": 0.4}
+    result = run(spec, prices=prices)
+    expected = 0.6 * prices["BMK"]["adj_close"].pct_change() + 0.4 * prices["BM2"]["adj_close"].pct_change()
+    assert result.benchmark_returns.iloc[1:].to_numpy() == pytest.approx(expected.iloc[1:].to_numpy(), abs=1e-15)
+    assert result.benchmark_returns.name == "60% BMK + 40% BM2"
+    assert tearsheet_title(result.run) == "synthetic: crash_dip vs 60% BMK + 40% BM2"
+
+
+def test_blend_weights_must_sum_to_one():
+    spec = spec_dict()
+    spec["run"]["benchmark"] = {"BMK": 0.6, "BM2": 0.3}
+    with pytest.raises(Exception, match="benchmark weights must sum to 1, not 0.9"):
+        spec_from_dict(spec)
+
+
+def test_alpha_and_beta_against_the_benchmark():
+    from newsbt.metrics import alpha_beta
+
+    bench = pd.Series([0.01, -0.02, 0.015, 0.0, -0.005])
+    alpha, beta = alpha_beta(0.001 + 2 * bench, bench)
+    assert beta == pytest.approx(2.0, abs=1e-12) and alpha == pytest.approx(0.252, abs=1e-12)
