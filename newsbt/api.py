@@ -76,9 +76,10 @@ class Result:
         return write_run(self.run, Path(out_dir), tearsheet=tearsheet)
 
 
-def load_prices_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+def load_prices_for(spec: BacktestSpec, data_dir: str | Path | None = None,
+                    strategy: type | None = None) -> dict[str, pd.DataFrame]:
     """Validated prices of every ticker the spec needs (strategy universe and benchmark)."""
-    return load_prices(required_tickers(spec), resolve_data_dir(data_dir))
+    return load_prices(required_tickers(spec, strategy), resolve_data_dir(data_dir))
 
 
 def load_events_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> tuple[Event, ...]:
@@ -94,17 +95,19 @@ def run(
     data_dir: str | Path | None = None,
     events: Sequence[Event] | None = None,
     overrides: Iterable[str] = (),
+    strategy: type | None = None,
 ) -> Result:
     """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path.
 
-    ``prices`` and ``events`` default to what the spec names, read from ``data_dir``.
+    ``prices`` and ``events`` default to what the spec names, read from ``data_dir``. ``strategy``
+    runs a strategy class directly instead of the registered name in the spec.
     """
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec, overrides)
     elif not isinstance(spec, BacktestSpec):
-        spec = spec_from_dict(spec)
+        spec = spec_from_dict(spec, strategy_cls=strategy)
     if events is None:
         events = load_events_for(spec, data_dir)
     if prices is None:
-        prices = load_prices_for(spec, data_dir)
-    return Result(run_backtest(spec, prices, events=events))
+        prices = load_prices_for(spec, data_dir, strategy)
+    return Result(run_backtest(spec, prices, events=events, strategy_cls=strategy))

@@ -39,11 +39,13 @@ class RunResult:
     borrow_charges: pd.DataFrame  # short borrow fees debited: ticker, date, days, short_value, fee
     cash_interest: float  # interest credited on cash over the run
     idle_tickers: tuple[str, ...]  # requested tickers with no bar inside the run's dates
+    closes: pd.DataFrame  # close of each traded ticker on the run's sessions (for charts)
+    events: tuple = ()  # the news events the strategy was given
 
 
-def required_tickers(spec: BacktestSpec) -> list[str]:
+def required_tickers(spec: BacktestSpec, strategy_cls: type | None = None) -> list[str]:
     """Every ticker a run needs prices for: the strategy's plus the benchmark."""
-    params = get_strategy(spec.strategy.name).Params.model_validate(spec.strategy.params)
+    params = (strategy_cls or get_strategy(spec.strategy.name)).Params.model_validate(spec.strategy.params)
     return list(dict.fromkeys([*params.required_tickers(), *spec.run.benchmark_weights]))
 
 
@@ -71,7 +73,9 @@ def run_backtest(
     record = cerebro.run()[0].analyzers.recorder.get_analysis()
     record["borrow"] = cost_model.borrow_charges
     record["cash_interest"] = sum(c["interest"] for c in cost_model.cash_credits)
-    return _collect(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded))
+    closes = pd.DataFrame({t: f["close"] for t, f in traded.items()})
+    return _collect(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
+                    closes=closes, events=tuple(events))
 
 
 def _frame(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
@@ -80,7 +84,7 @@ def _frame(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
     return prices[ticker]
 
 
-def _collect(spec, params, record, prices, idle) -> RunResult:
+def _collect(spec, params, record, prices, idle, closes, events) -> RunResult:
     bars = pd.DataFrame(record["bars"]).set_index("date")
     bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
     equity = bars["value"].rename("equity")
@@ -104,6 +108,8 @@ def _collect(spec, params, record, prices, idle) -> RunResult:
         borrow_charges=borrow,
         cash_interest=record["cash_interest"],
         idle_tickers=idle,
+        closes=closes,
+        events=events,
     )
 
 

@@ -50,12 +50,12 @@ def get_strategy(name: str) -> type:
 
 
 def validate_params(name: str, params: Mapping[str, Any], source: object = "<spec>", text: str = "",
-                    overridden: frozenset = frozenset()) -> BaseModel:
-    """Validate ``params`` against the strategy's ``Params`` model, reporting like the spec does."""
+                    overridden: frozenset = frozenset(), cls: type | None = None) -> BaseModel:
+    """Validate ``params`` against the strategy's ``Params`` model (``cls``'s, when a class is passed)."""
     from newsbt.spec import describe, error_at, first_error
 
     try:
-        model = get_strategy(name).Params
+        model = (cls or get_strategy(name)).Params
     except NewsbtError as exc:
         raise error_at(source, text, overridden, "strategy", "name", str(exc)) from None
     try:

@@ -7,6 +7,7 @@ name and renamed into place, so a failure never leaves a half-written report beh
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import logging
 import warnings
@@ -61,21 +62,58 @@ def costs_paid(result: RunResult) -> dict[str, float]:
     }
 
 
-def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True) -> Path:
+def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: bool = True) -> Path:
     """Write all outputs of ``result`` into ``out_dir``; returns the tearsheet's (or summary's) path."""
+    facts = summary(result)
     files: dict[str, str] = {
         "trades.csv": result.trades.round(PRICE_DECIMALS).to_csv(index=False, lineterminator="\n"),
         "equity.csv": result.equity.round(PRICE_DECIMALS).rename("value").to_csv(
             index_label="date", date_format="%Y-%m-%d", lineterminator="\n"),
-        "summary.json": json.dumps(summary(result), indent=2, sort_keys=False) + "\n",
+        "summary.json": json.dumps(facts, indent=2, sort_keys=False) + "\n",
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     if tearsheet:
         write_tearsheet(result.returns, result.benchmark_returns, out_dir / "tearsheet.html",
                         title=tearsheet_title(result))
+    chart_files = write_trade_charts(result, out_dir / "charts") if charts else []
+    files["index.html"] = run_page(facts, tearsheet, [p.relative_to(out_dir) for p in chart_files])
     for name, text in files.items():
         atomic_write_text(out_dir / name, text)
     return out_dir / ("tearsheet.html" if tearsheet else "summary.json")
+
+
+def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
+    """One PNG per traded ticker: closes, entries and exits, and the news events on that ticker."""
+    from newsbt.charts import trade_chart
+
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ticker, trades in result.trades.groupby("ticker", sort=True):
+        news = [(e.available_at.tz_convert("America/New_York").tz_localize(None).normalize(), e.headline)
+                for e in result.events if ticker in e.tickers]
+        paths.append(trade_chart(result.closes[ticker].dropna(), trades, news, chart_dir / f"{ticker}.png",
+                                 title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})"))
+    return paths
+
+
+def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> str:
+    """The run's summary page: headline figures and links to every output; all user text escaped."""
+    esc = html.escape
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_fmt(v))}</td></tr>" for k, v in facts["metrics"].items())
+    links = [("tearsheet.html", "QuantStats tearsheet")] if has_tearsheet else []
+    links += [("trades.csv", "trades"), ("equity.csv", "equity curve"), ("summary.json", "summary (JSON)")]
+    link_html = "".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
+    chart_html = "".join(f'<figure><a href="{esc(c.as_posix())}"><img src="{esc(c.as_posix())}" '
+                         f'alt="{esc(c.stem)} trades" width="880"></a></figure>' for c in charts)
+    title = f"{facts['name']}: {facts['strategy']} vs {facts['benchmark']}"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title></head><body>"
+            f"<h1>{esc(title)}</h1><p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, "
+            f"final value {facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
+            f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}</body></html>\n")
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def tearsheet_title(result: RunResult) -> str:

@@ -144,9 +144,14 @@ def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> BacktestSpec:
 
 
 def spec_from_dict(
-    raw: Mapping[str, Any], source: object = "<spec>", text: str = "", overridden: frozenset = frozenset()
+    raw: Mapping[str, Any], source: object = "<spec>", text: str = "", overridden: frozenset = frozenset(),
+    strategy_cls: type | None = None,
 ) -> BacktestSpec:
-    """Validate a plain dict shaped like a backtest file (the Python API's way in)."""
+    """Validate a plain dict shaped like a backtest file (the Python API's way in).
+
+    With ``strategy_cls`` (a strategy class passed directly, not registered), its ``Params`` check
+    the parameters and ``[strategy] name`` defaults to the class name.
+    """
     from newsbt.registry import validate_params  # the registry knows each strategy's parameter model
 
     unknown = [k for k in raw if k not in SECTIONS and k not in EXTRA_SECTIONS]
@@ -156,13 +161,15 @@ def spec_from_dict(
     strategy_raw = dict(raw.get("strategy", {}))
     shaped = {
         **{k: v for k, v in raw.items() if k in SECTIONS},
-        "strategy": {"name": strategy_raw.pop("name", None), "params": strategy_raw},
+        "strategy": {"name": strategy_raw.pop("name", strategy_cls.__name__ if strategy_cls else None),
+                     "params": strategy_raw},
     }
     try:
         spec = BacktestSpec.model_validate(shaped)
     except ValidationError as exc:
         raise _spec_error(exc, source, text, overridden) from None
-    validate_params(spec.strategy.name, spec.strategy.params, source=source, text=text, overridden=overridden)
+    validate_params(spec.strategy.name, spec.strategy.params, source=source, text=text, overridden=overridden,
+                    cls=strategy_cls)
     return spec
 
 

@@ -51,7 +51,12 @@ def test_run_writes_all_outputs_without_touching_the_network(project, no_network
         newsbt(project)
     assert exit_.value.code == 0
     out_dir = project / "reports" / "synthetic"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["equity.csv", "summary.json", "tearsheet.html", "trades.csv"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["charts", "equity.csv", "index.html", "summary.json",
+                                                         "tearsheet.html", "trades.csv"]
+    assert sorted(p.name for p in (out_dir / "charts").iterdir()) == ["AAA.png", "BBB.png"]
+    page = (out_dir / "index.html").read_text()
+    for link in ("tearsheet.html", "trades.csv", "equity.csv", "summary.json", "charts/AAA.png", "charts/BBB.png"):
+        assert f'href="{link}"' in page
     assert f"tearsheet: {out_dir / 'tearsheet.html'}" in capsys.readouterr().out.replace("\n", "")
     html = (out_dir / "tearsheet.html").read_text()
     assert "synthetic: crash_dip vs BMK" in html and "BMK" in html

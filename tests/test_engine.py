@@ -169,3 +169,17 @@ def test_alpha_and_beta_against_the_benchmark():
     bench = pd.Series([0.01, -0.02, 0.015, 0.0, -0.005])
     alpha, beta = alpha_beta(0.001 + 2 * bench, bench)
     assert beta == pytest.approx(2.0, abs=1e-12) and alpha == pytest.approx(0.252, abs=1e-12)
+
+
+def test_run_page_links_outputs_and_charts_include_news_tickers(tmp_path):
+    from newsbt.events import Category, Event
+    from newsbt.report import write_run
+
+    news = Event(event_id="x", published_at=pd.Timestamp("2024-01-03T21:00Z"),
+                 available_at=pd.Timestamp("2024-01-03T21:00Z"), tickers=("AAA",),
+                 headline="<script>alert(1)</script>", category=Category.OTHER, direction=-1, source="", notes="")
+    result = run(spec_dict(), prices=two_crashes(), events=[news])
+    write_run(result.run, tmp_path, tearsheet=False)
+    page = (tmp_path / "index.html").read_text()
+    assert 'href="summary.json"' in page and 'src="charts/AAA.png"' in page
+    assert (tmp_path / "charts" / "AAA.png").read_bytes()[:4] == b"\x89PNG"
