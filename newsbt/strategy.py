@@ -15,10 +15,13 @@ portfolio value at each close. Everything downstream (trades, returns, metrics) 
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Any, ClassVar
 
 import backtrader as bt
+
+from newsbt.newsgate import NewsGate, TimedEvent
 from newsbt.spec import StrictModel
 
 
@@ -32,14 +35,14 @@ class StrategyParams(StrictModel):
 
 
 class NewsbtStrategy(bt.Strategy):
-    """Base class: ``self.config`` holds the validated ``Params``; ``self.events`` the news, if any."""
+    """Base class: ``self.config`` holds the validated ``Params``; ``self.public_news()`` the news, if any."""
 
     Params: ClassVar[type[StrategyParams]] = StrategyParams
     params = (("config", None), ("events", ()))
 
     def __init__(self) -> None:
         self.config = self.p.config if self.p.config is not None else self.Params()
-        self.events = self.p.events
+        self.news = NewsGate(self.p.events)  # the only way to the news: see public_news
         self._reserved_cash = 0.0
         self._pending: dict[str, bt.Order] = {}
 
@@ -49,6 +52,10 @@ class NewsbtStrategy(bt.Strategy):
     @property
     def today(self):
         return self.datetime.date(0)
+
+    def public_news(self, after: datetime.date | None = None) -> tuple[TimedEvent, ...]:
+        """The news a decision at today's close may act on (see ``newsbt.newsgate``): the only way in."""
+        return self.news.visible(self.today, after)
 
     def has_bar(self, data: bt.AbstractDataBase) -> bool:
         """True when ``data`` printed a bar on the current date (not a stale repeat)."""

@@ -1,0 +1,159 @@
+"""Trade the news: follow it or fade it, from the first open at which it is public.
+
+Each event tagged with a universe ticker, a chosen category and a chosen direction becomes one
+*candidate* per ticker, at the bar it becomes public (``NewsbtStrategy.public_news``). ``mode =
+"follow"`` goes with the news (direction +1 buys, -1 sells short), ``"fade"`` against it (a negative
+shock is bought); direction 0 never trades. The order fills at the event's ``first_bar``, or at the
+ticker's next bar when it has none that day: later, never earlier. The position is closed at the open
+``hold_days`` sessions after entry.
+
+``min_reaction_pct`` asks the market to confirm the news first: the ticker's close-to-close return on
+the event's reaction day must be at least that many % *in the direction of the news* (a -1 event
+needs a fall, a +1 event a rise), whatever the mode. Fading then means fading a move that really
+happened, following means riding one. That return is known only at the reaction day's close, so the
+entry is the open after the reaction day (or ``first_bar``, if later); a missing reaction-day bar
+means no trade.
+
+A candidate is decided once, at the first bar of its ticker at which it is due: it trades, or it is
+dropped (no confirmation, or the ticker already holds a position or has an order pending, since there
+is at most one position per ticker). News that was first tradable at or before the run's first open
+belongs to before the run and is not traded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import backtrader as bt
+from pydantic import Field
+
+from newsbt import NewsbtStrategy, StrategyParams, register
+from newsbt.events import Category
+from newsbt.newsgate import TimedEvent
+from strategies.crash_dip import AI_UNIVERSE
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One event for one ticker, waiting for the bar at which it is decided."""
+
+    news: TimedEvent
+    ticker: str
+
+
+def trade_side(direction: int, mode: str) -> int:
+    """+1 buy, -1 sell short, 0 stay out: with the news when following, against it when fading."""
+    return direction if mode == "follow" else -direction
+
+
+def reaction_confirms(move: float | None, direction: int, min_reaction_pct: float | None) -> bool:
+    """Did the reaction-day return move at least ``min_reaction_pct`` % the way the news points?"""
+    if min_reaction_pct is None:
+        return True
+    return move is not None and move * direction * 100.0 >= min_reaction_pct
+
+
+def selected(news: TimedEvent, p: NewsReaction.Params) -> bool:
+    """A chosen category and direction; direction 0 (no read on the price) never trades."""
+    event = news.event
+    return event.category in p.categories and event.direction in p.directions and event.direction != 0
+
+
+def candidates(news: Iterable[TimedEvent], p: NewsReaction.Params, universe: Collection[str]) -> list[Candidate]:
+    """The (event, ticker) pairs the parameters select; tickers outside ``universe`` are ignored."""
+    return [Candidate(n, ticker) for n in news if selected(n, p) for ticker in n.event.tickers if ticker in universe]
+
+
+def is_due(candidate: Candidate, today: dt.date, p: NewsReaction.Params) -> bool:
+    """May ``candidate`` be decided at today's close? Public already; with a reaction filter, also
+    only once the reaction day's close is in."""
+    return p.min_reaction_pct is None or today >= candidate.news.reaction_day
+
+
+def entry_side(candidate: Candidate, move: float | None, p: NewsReaction.Params) -> int:
+    """The order a due candidate asks for: +1 buy, -1 short, 0 none."""
+    direction = candidate.news.event.direction
+    return trade_side(direction, p.mode) if reaction_confirms(move, direction, p.min_reaction_pct) else 0
+
+
+def hold_over(sessions_held: int, hold_days: int) -> bool:
+    """Sell at the next open? ``sessions_held`` is 0 at the entry session's close, as in crash_dip."""
+    return sessions_held >= hold_days - 1
+
+
+@register("news_reaction")
+class NewsReaction(NewsbtStrategy):
+    """Enter on each selected news event at its first tradable open; exit ``hold_days`` sessions later."""
+
+    class Params(StrategyParams):
+        tickers: tuple[str, ...] = Field(AI_UNIVERSE, min_length=1)
+        categories: tuple[Category, ...] = Field(tuple(Category), min_length=1)
+        directions: tuple[Literal[-1, 0, 1], ...] = Field((-1, 1), min_length=1)
+        mode: Literal["follow", "fade"] = "follow"
+        hold_days: int = Field(5, ge=1)
+        position_pct: Annotated[float, Field(gt=0, le=100)] = 20.0
+        min_reaction_pct: Annotated[float, Field(gt=0)] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.feeds = {d._name: d for d in self.datas}
+        self.waiting: list[Candidate] = []
+        self.news_through: dt.date | None = None  # the horizon of the previous bar's news
+        self.moves: dict[str, dict[dt.date, float]] = {name: {} for name in self.feeds}
+        self.entries: dict[str, int] = {}  # ticker -> bar count at entry
+
+    def next(self) -> None:
+        self._record_moves()
+        self._exit_expired()
+        self.waiting += candidates(self._arrivals(), self.config, self.feeds)
+        self.waiting = [c for c in self.waiting if not self._decided(c)]
+
+    def _exit_expired(self) -> None:
+        for name, entry_len in self.entries.items():
+            data = self.feeds[name]
+            if self.has_bar(data) and not self.pending(data):
+                if hold_over(len(data) - entry_len, self.config.hold_days):
+                    self.close_position(data)
+
+    def _arrivals(self) -> tuple[TimedEvent, ...]:
+        """News that became public since the previous bar (at the first bar: since today's open)."""
+        after = self.news_through or self.today
+        self.news_through = self.news.horizon(self.today)
+        return self.public_news(after)
+
+    def _decided(self, candidate: Candidate) -> bool:
+        """Decide ``candidate`` now if it is due and its ticker has a bar; False keeps it waiting."""
+        data = self.feeds[candidate.ticker]
+        if not self.has_bar(data) or not is_due(candidate, self.today, self.config):
+            return False
+        if self.getposition(data).size or self.pending(data):
+            return True
+        move = self.moves[candidate.ticker].get(candidate.news.reaction_day)
+        self._enter(data, entry_side(candidate, move, self.config))
+        return True
+
+    def _enter(self, data: bt.AbstractDataBase, side: int) -> None:
+        target = self.broker.getvalue() * self.config.position_pct / 100.0
+        if side > 0:
+            self.submit(data, self.affordable_shares(data, target))
+        elif side < 0:
+            self.submit(data, -self.target_shares(data, target))
+
+    def _record_moves(self) -> None:
+        """Each ticker's close-to-close return at today's bar, for reaction-day checks later."""
+        if self.config.min_reaction_pct is None:
+            return
+        for name, data in self.feeds.items():
+            if self.has_bar(data) and len(data) > 1:
+                self.moves[name][self.today] = data.close[0] / data.close[-1] - 1.0
+
+    def on_order_done(self, order: bt.Order) -> None:
+        if order.status != order.Completed:
+            return
+        if self.getposition(order.data).size:
+            self.entries[order.data._name] = len(order.data)
+        else:
+            self.entries.pop(order.data._name, None)
