@@ -79,7 +79,7 @@ class Result:
 def load_prices_for(spec: BacktestSpec, data_dir: str | Path | None = None,
                     strategy: type | None = None) -> dict[str, pd.DataFrame]:
     """Validated prices of every ticker the spec needs (strategy universe and benchmark)."""
-    return load_prices(required_tickers(spec, strategy), resolve_data_dir(data_dir))
+    return load_prices(required_tickers(spec, strategy), resolve_data_dir(data_dir), (spec.run.start, spec.run.end))
 
 
 def load_events_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> tuple[Event, ...]:

@@ -35,7 +35,11 @@ Overrides = Annotated[Optional[list[str]], typer.Option(
 @contextlib.contextmanager
 def stage(progress: Progress, text: str) -> Iterator[None]:
     task = progress.add_task(text, total=None)
-    yield
+    try:
+        yield
+    except BaseException:
+        progress.update(task, completed=0, total=1, description=f"[red]✗[/] {text}")
+        raise
     progress.update(task, completed=1, total=1, description=f"[green]✓[/] {text}")
 
 

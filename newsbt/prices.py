@@ -7,6 +7,7 @@ file, row (the line number in the file) and what was expected. Nothing is filled
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
 DATA_DIR_ENV = "NEWSBT_DATA_DIR"
 DEFAULT_DATA_DIR = Path("data/prices")
+DEFAULT_FETCH_START = dt.date(2015, 1, 2)
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -42,20 +44,24 @@ def available_tickers(data_dir: Path) -> list[str]:
     return sorted(p.stem for p in data_dir.glob("*.csv"))
 
 
-def fetch_hint(tickers: Iterable[str]) -> str:
-    """The command that downloads missing tickers into the cache."""
-    return f"newsbt data fetch {' '.join(tickers)}"
+def fetch_hint(tickers: Iterable[str], period: tuple[dt.date, dt.date] | None = None) -> str:
+    """The command that downloads missing tickers into the cache (for ``period``, when known)."""
+    start, end = period or (DEFAULT_FETCH_START, None)
+    return f"newsbt data fetch {' '.join(tickers)} --start {start}" + (f" --end {end}" if end else "")
 
 
-def load_prices(tickers: Iterable[str], data_dir: Path) -> dict[str, pd.DataFrame]:
-    """Load and validate every ticker; a missing file names the ticker and the directory searched."""
+def load_prices(
+    tickers: Iterable[str], data_dir: Path, period: tuple[dt.date, dt.date] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Load and validate every ticker; a missing file names the ticker, the directory searched and
+    the command that would download it (for ``period``, the dates the caller needs)."""
     tickers = list(dict.fromkeys(tickers))
     missing = [t for t in tickers if not price_path(t, data_dir).is_file()]
     if missing:
         raise NewsbtError(
             f"no price file for {', '.join(missing)} in {data_dir.resolve()} "
             f"(looked for {', '.join(t + '.csv' for t in missing)}); "
-            f"set --data-dir or {DATA_DIR_ENV}, or download them with: {fetch_hint(missing)}"
+            f"set --data-dir or {DATA_DIR_ENV}, or download them with: {fetch_hint(missing, period)}"
         )
     return {t: read_price_file(price_path(t, data_dir)) for t in tickers}
 

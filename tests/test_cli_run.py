@@ -105,7 +105,7 @@ def test_missing_price_file_names_ticker_directory_and_fetch_command(project, ca
     assert exit_.value.code == 1
     err = capsys.readouterr().err.replace("\n", "")
     assert f"no price file for BBB in {(project / 'prices').resolve()}" in err
-    assert "newsbt data fetch BBB" in err
+    assert "newsbt data fetch BBB --start 2024-01-01 --end 2024-01-31" in err
     assert not (project / "reports").exists()
 
 

@@ -227,7 +227,7 @@ def test_missing_ticker_file_names_ticker_directory_and_fetch_command(tmp_path):
         load_prices(["AAA", "ZZZ"], tmp_path)
     assert str(info.value) == (
         f"no price file for ZZZ in {tmp_path.resolve()} (looked for ZZZ.csv); "
-        "set --data-dir or NEWSBT_DATA_DIR, or download them with: newsbt data fetch ZZZ"
+        "set --data-dir or NEWSBT_DATA_DIR, or download them with: newsbt data fetch ZZZ --start 2015-01-02"
     )
 
 
@@ -236,7 +236,7 @@ def test_every_missing_ticker_is_named_once(tmp_path):
         load_prices(["XX", "YY", "XX"], tmp_path / "nowhere")
     assert str(info.value) == (
         f"no price file for XX, YY in {(tmp_path / 'nowhere').resolve()} (looked for XX.csv, YY.csv); "
-        "set --data-dir or NEWSBT_DATA_DIR, or download them with: newsbt data fetch XX YY"
+        "set --data-dir or NEWSBT_DATA_DIR, or download them with: newsbt data fetch XX YY --start 2015-01-02"
     )
 
 
