@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsbt import api
 from newsbt.errors import NewsbtError
+from newsbt.index import refresh_index
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Backtest news-driven trading strategies, point-in-time.")
@@ -65,10 +66,42 @@ def run(
             result = api.run(spec, prices=prices, events=events)
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
+            refresh_index(reports_dir)
     stats = result.stats
     out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark_label} "
               f"{result.benchmark_stats['total_return']:.2%}, {stats['trades']} trades")
     out.print(f"tearsheet: {path}", soft_wrap=True)
+
+
+@app.command()
+def study(
+    backtest: Annotated[Path, typer.Argument(help="Backtest file with a [study] section (TOML).")],
+    overrides: Overrides = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = Path("reports"),
+) -> None:
+    """Event study: abnormal returns around each news event, with significance tests."""
+    from newsbt.study import run_study
+
+    with progress_bar() as progress:
+        with stage(progress, f"event study {backtest}"):
+            outcome = run_study(backtest, data_dir=data_dir, overrides=overrides or [])
+        with stage(progress, "writing the study report"):
+            page = outcome.write(reports_dir)
+            refresh_index(reports_dir)
+    result = outcome.result
+    for row in result.caar.itertuples():
+        out.print(f"CAAR {row.window}: {row.caar:+.2%} over {row.n} event-tickers, cross-sectional t {row.t:.2f}, "
+                  f"BMP t adjusted for clustering {row.kp_t:.2f} (p {row.p_kp:.3f})", soft_wrap=True)
+    if len(result.skipped):
+        out.print(f"{len(result.skipped)} event-ticker pairs skipped (reasons in the report)")
+    out.print(f"study: {page}", soft_wrap=True)
+
+
+@app.command()
+def report(reports_dir: ReportsDir = Path("reports")) -> None:
+    """Refresh reports/index.html, the page linking every run, sweep and study."""
+    out.print(f"index: {refresh_index(reports_dir)}", soft_wrap=True)
 
 
 @app.command()

@@ -127,10 +127,19 @@ def format_events(events: Iterable[Event]) -> str:
 
 def event_timing(events: Iterable[Event], calendar: xc.ExchangeCalendar | None = None) -> pd.DataFrame:
     """One row per event: when it came out (``session``, ``reaction_day`` from published_at) and
-    when a strategy may first trade on it (``first_bar`` from available_at), indexed by event_id."""
+    when a strategy may first trade on it (``first_bar`` from available_at), indexed by event_id.
+
+    A ``market_move`` event *is* a session's move, published at that session's close: its reaction
+    day is that session, so it is mapped from one second before its ``published_at``.
+    """
     events = list(events)
     ids = pd.Index([e.event_id for e in events], name="event_id")
     published = map_events(pd.Series([e.published_at for e in events], index=ids, dtype=object), calendar)
+    moves = [e.event_id for e in events if e.category == Category.MARKET_MOVE]
+    if moves:
+        just_before = pd.Series([e.published_at - pd.Timedelta(seconds=1) for e in events
+                                 if e.category == Category.MARKET_MOVE], index=moves, dtype=object)
+        published.loc[moves, "reaction_day"] = map_events(just_before, calendar)["reaction_day"].to_numpy()
     available = map_events(pd.Series([e.available_at for e in events], index=ids, dtype=object), calendar)
     return pd.DataFrame({
         "published_at": published["at"],

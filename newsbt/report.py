@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 import logging
 import warnings
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import pandas as pd  # noqa: E402
 
 from newsbt.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.engine import RunResult  # noqa: E402
+from newsbt.htmlpage import page  # noqa: E402
 from newsbt.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
@@ -106,10 +108,9 @@ def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> 
     chart_html = "".join(f'<figure><a href="{esc(c.as_posix())}"><img src="{esc(c.as_posix())}" '
                          f'alt="{esc(c.stem)} trades" width="880"></a></figure>' for c in charts)
     title = f"{facts['name']}: {facts['strategy']} vs {facts['benchmark']}"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title></head><body>"
-            f"<h1>{esc(title)}</h1><p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, "
-            f"final value {facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
-            f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}</body></html>\n")
+    return page(title, f"<p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, final value "
+                       f"{facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
+                       f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}")
 
 
 def _fmt(value: Any) -> str:
@@ -124,15 +125,26 @@ def tearsheet_title(result: RunResult) -> str:
 def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title: str) -> None:
     """QuantStats' full HTML report of ``returns`` against ``benchmark`` (both aligned Series).
 
-    QuantStats is handed Series only: given a ticker string it would download prices.
+    QuantStats is handed Series only: given a ticker string it would download prices. The Series are
+    already aligned, so its date matching (which drops the days before the strategy's first non-zero
+    return) is off: the tearsheet covers exactly the run. Its page is
+    then made self-contained: our title, no favicon fetched from the web, and no ``onload`` call to
+    a ``save()`` function the page never defines (a console error in every browser).
     """
     if not returns.index.equals(benchmark.index):
         raise ValueError("strategy and benchmark returns must share one index")
     import quantstats as qs
 
     with _quiet_reporting(), temporary_path(path) as tmp:
-        qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title,
+        qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title, match_dates=False,
                         benchmark_title=str(benchmark.name), download_filename=path.name)
+        tmp.write_text(_offline_tearsheet(tmp.read_text(encoding="utf-8"), title), encoding="utf-8")
+
+
+def _offline_tearsheet(page: str, title: str) -> str:
+    page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    page = re.sub(r'<link rel="shortcut icon"[^>]*>', '<link rel="icon" href="data:,">', page, count=1)
+    return page.replace('<body onload="save()">', "<body>", 1)
 
 
 @contextlib.contextmanager

@@ -89,7 +89,8 @@ NO_OFFSET = ("has no UTC offset; write it with one, e.g. 2024-07-30T16:05:00-04:
         ({"available_at": "2024-07-30T16:04:59-04:00"},
          "available_at 2024-07-30T16:04:59-04:00 is before published_at 2024-07-30T16:05:00-04:00; "
          "news cannot be known before it is published"),
-        ({"tickers": "NVDA;XYZ"}, "no price file for ticker(s) XYZ; download with: newsbt data fetch XYZ"),
+        ({"tickers": "NVDA;XYZ"},
+         "no price file for ticker(s) XYZ; download with: newsbt data fetch XYZ --start 2015-01-02"),
         ({"tickers": "NVDA;;AMD"}, "tickers 'NVDA;;AMD' has an empty entry; expected one or more tickers "
                                    "separated by ';'"),
         ({"tickers": ""}, "tickers '' has an empty entry; expected one or more tickers separated by ';'"),
@@ -235,3 +236,15 @@ def test_seed_file_on_real_prices(real_data_dir: Path) -> None:
     assert timing.loc["amd-earnings-2024-07-30", "session"] == SessionLabel.AFTER_CLOSE
     assert timing.loc["amd-earnings-2024-07-30", "first_bar"] == pd.Timestamp("2024-07-31")
     assert timing.loc["meta-capex-2025-01-24", "first_bar"] == pd.Timestamp("2025-01-27")
+
+
+def test_a_market_move_reacts_on_the_session_whose_close_published_it():
+    text = (
+        "event_id,published_at,tickers,headline,category,direction,source,notes\n"
+        "move,2025-01-27T16:00:00-05:00,NVDA,NVDA -17%,market_move,-1,closes,\n"
+        "news,2025-01-27T16:00:00-05:00,NVDA,statement,statement,1,press,\n"
+    )
+    timing = event_timing(parse_events(text, {"NVDA"}))
+    assert timing.loc["move", "reaction_day"] == pd.Timestamp("2025-01-27")
+    assert timing.loc["news", "reaction_day"] == pd.Timestamp("2025-01-28")
+    assert (timing["first_bar"] == pd.Timestamp("2025-01-28")).all()

@@ -45,4 +45,9 @@ def test_cli_run_on_real_prices_writes_every_output(real_data_dir, tmp_path, no_
     assert {p.name for p in out_dir.iterdir()} >= {"tearsheet.html", "trades.csv", "equity.csv", "summary.json"}
     summary = json.loads((out_dir / "summary.json").read_text())
     assert (summary["first_session"], summary["last_session"]) == ("2019-01-02", "2025-06-30")
-    assert "QQQ" in (out_dir / "tearsheet.html").read_text()
+    html = (out_dir / "tearsheet.html").read_text()
+    strategy, benchmark = summary["metrics"]["total_return"], summary["benchmark_metrics"]["total_return"]
+    # the tearsheet covers exactly the run: same cumulative returns as summary.json, both series
+    assert f"Cumulative Return</td><td>{benchmark:.2%}</td><td>{strategy:.2%}</td>" in html
+    assert "<title>ai_crash_dip: crash_dip vs QQQ</title>" in html and "2 Jan, 2019 - 30 Jun, 2025" in html
+    assert "https://" not in html.split("<body")[0] and 'onload="save()"' not in html
