@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from newsbt import api
 from newsbt.errors import NewsbtError
@@ -31,6 +32,13 @@ DataDir = Annotated[Optional[Path], typer.Option(
 ReportsDir = Annotated[Path, typer.Option("--reports-dir", help="Where reports are written.")]
 Overrides = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a value of the backtest file, e.g. --set strategy.drop_pct=10 (repeatable).")]
+
+
+class RateColumn(ProgressColumn):
+    """Items per second, once rich has measured it."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "")
 
 
 @contextlib.contextmanager
@@ -71,6 +79,50 @@ def run(
     out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark_label} "
               f"{result.benchmark_stats['total_return']:.2%}, {stats['trades']} trades")
     out.print(f"tearsheet: {path}", soft_wrap=True)
+
+
+@app.command()
+def sweep(
+    backtest: Annotated[Path, typer.Argument(help="Backtest file with a [sweep] section (TOML).")],
+    grid: Annotated[Optional[list[str]], typer.Option(
+        "--grid", help="Sweep a parameter: name=5,7,10 or name=start:stop:step (repeatable).")] = None,
+    overrides: Overrides = None,
+    data_dir: DataDir = None,
+    reports_dir: ReportsDir = Path("reports"),
+    backend: Annotated[Optional[str], typer.Option(help="local (process pool) or dask.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Dask scheduler: tcp://host:port, or local to start a LocalCluster.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip combinations already saved for the same sweep.")] = True,
+    tearsheet: Annotated[bool, typer.Option(help="Write the best combination's tearsheet.")] = True,
+) -> None:
+    """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+
+    from newsbt.prices import load_prices, resolve_data_dir
+    from newsbt.sweep import plan_sweep, run_sweep
+    from newsbt.sweepreport import write_sweep_report
+
+    planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
+    out.print(planned.describe(), soft_wrap=True)
+    prices = load_prices(planned.tickers, resolve_data_dir(data_dir), (planned.spec.run.start, planned.spec.run.end))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               RateColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("sweeping", total=len(planned.combinations))
+
+        def advance(p) -> None:
+            progress.update(task, completed=p.done, description=f"sweeping ({p.failed} failed)" if p.failed
+                            else "sweeping")
+
+        outcome = run_sweep(planned, data_dir, reports_dir, backend=backend, workers=workers, scheduler=scheduler,
+                            resume=resume, progress=advance, prices=prices)
+        progress.update(task, description="writing the sweep report")
+        page = write_sweep_report(outcome, data_dir, prices=prices, tearsheets=tearsheet)
+        refresh_index(reports_dir)
+    out.print(f"{outcome.ran} run, {outcome.resumed} resumed, {outcome.failed} failed in {outcome.seconds:.1f}s "
+              f"({outcome.ran / max(outcome.seconds, 1e-9):.1f} combinations/s)")
+    out.print(f"sweep: {page}", soft_wrap=True)
 
 
 @app.command()

@@ -58,7 +58,7 @@ def run_backtest(
     """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` go to the strategy as is."""
     cls = strategy_cls or get_strategy(spec.strategy.name)
     params = cls.Params.model_validate(spec.strategy.params)
-    frames = {t: window(_frame(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
+    frames = {t: window(prices_of(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
     traded = {t: f for t, f in frames.items() if len(f)}
     if not traded:
         raise NewsbtError(f"no prices for {', '.join(frames)} between {spec.run.start} and {spec.run.end}")
@@ -74,17 +74,22 @@ def run_backtest(
     record["borrow"] = cost_model.borrow_charges
     record["cash_interest"] = sum(c["interest"] for c in cost_model.cash_credits)
     closes = pd.DataFrame({t: f["close"] for t, f in traded.items()})
-    return _collect(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
+    return collect_result(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
                     closes=closes, events=tuple(events))
 
 
-def _frame(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+def prices_of(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+    """``prices[ticker]``, or a clear error when that ticker was never loaded."""
     if ticker not in prices:
         raise NewsbtError(f"no prices were loaded for {ticker}")
     return prices[ticker]
 
 
-def _collect(spec, params, record, prices, idle, closes, events) -> RunResult:
+def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str, Any],
+                   prices: Mapping[str, pd.DataFrame], idle: tuple[str, ...], closes: pd.DataFrame,
+                   events: tuple) -> RunResult:
+    """Build the result from a recorder's log (``fills``, ``refused``, ``bars``, ``borrow``,
+    ``cash_interest``); shared with the fast crash_dip engine, which writes the same log."""
     bars = pd.DataFrame(record["bars"]).set_index("date")
     bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
     equity = bars["value"].rename("equity")
@@ -125,7 +130,7 @@ def benchmark_returns(prices: Mapping[str, pd.DataFrame], ticker: str, dates: pd
     Like the strategy's capital, the benchmark is counted from the first session's close, so its
     first return is 0 and each later one is close-to-close between consecutive run sessions.
     """
-    closes = _frame(prices, ticker)["adj_close"]
+    closes = prices_of(prices, ticker)["adj_close"]
     missing = dates.difference(closes.index)
     if len(missing):
         shown = ", ".join(str(d.date()) for d in missing[:5])

@@ -12,9 +12,9 @@ equal; ``tests/test_crash_dip_fast.py`` checks it on whole grids against backtra
 * the strategy sees the portfolio value and the cash after the session's fills, sizes whole shares
   against cash not yet promised to pending buys, and decides with the strategy's own ``is_crash``
   and ``exit_due``;
-* commission, slippage and the sizing factor come from the very objects a backtrader run uses
-  (``newsbt.costs.configure`` and ``NewsbtStrategy._cost_factor``); cash interest, which backtrader
-  books through an analyzer each session, is not replayed and is refused.
+* commission and slippage come from a broker configured by ``newsbt.costs.configure``, as in a
+  backtrader run, and sizing is ``NewsbtStrategy``'s own code; cash interest, which backtrader books
+  through an analyzer each session, is not replayed and is refused.
 
 Its output is the Recorder's record, turned into a ``RunResult`` by the engine's own collector.
 """
@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import backtrader as bt
 import numpy as np
 import pandas as pd
 
 from newsbt.costs import configure
-from newsbt.engine import RunResult, _collect, _frame
+from newsbt.engine import RunResult, collect_result, prices_of
 from newsbt.errors import NewsbtError
 from newsbt.feeds import window
 from newsbt.spec import BacktestSpec, CostSpec
 from newsbt.strategy import NewsbtStrategy
 from strategies.crash_dip import CrashDip, exit_due, is_crash
+
+REPLAYED_PARAMS = {"tickers", "drop_pct", "hold_days", "position_pct", "take_profit_pct", "stop_loss_pct"}
 
 
 @dataclass(frozen=True)
@@ -53,20 +54,12 @@ class Market:
     prev_close: np.ndarray  # the ticker's previous own close on its bars, NaN elsewhere
     close_on_bar: np.ndarray  # the close on the ticker's bars, NaN elsewhere
     position_order: tuple[int, ...]  # the order backtrader's broker first meets each ticker's position
-
-
-@dataclass(frozen=True)
-class Costs:
-    """The broker's cost arithmetic, taken from the objects a backtrader run configures."""
-
-    slip: float
-    factor: float  # the strategy's sizing multiplier (slippage + commission)
-    commission: Callable[[float, float], float]
+    close_frame: pd.DataFrame  # closes of the traded tickers on their own sessions (RunResult.closes)
 
 
 def build_market(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], tickers: Sequence[str]) -> Market:
     """Align the tickers' bars between the run's dates on one calendar (as Cerebro's runonce loop does)."""
-    frames = {t: window(_frame(prices, t), spec.run.start, spec.run.end) for t in tickers}
+    frames = {t: window(prices_of(prices, t), spec.run.start, spec.run.end) for t in tickers}
     traded = [t for t in tickers if len(frames[t])]
     if not traded:
         raise NewsbtError(f"no prices for {', '.join(frames)} between {spec.run.start} and {spec.run.end}")
@@ -89,37 +82,41 @@ def build_market(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], tickers
         count=np.maximum.accumulate(count, axis=0).tolist(), prev_close=prev, close_on_bar=closes,
         # the strategy touches the positions of tickers with a first-session bar, the Recorder the rest
         position_order=tuple(first_day + [j for j in range(len(traded)) if j not in first_day]),
+        close_frame=pd.DataFrame({t: frames[t]["close"] for t in traded}),
     )
 
 
-def broker_costs(costs: CostSpec) -> Costs:
-    """Commission, slippage and sizing factor exactly as a backtrader run of the same spec sets them."""
+def configured_broker(costs: CostSpec) -> bt.brokers.BackBroker:
+    """A broker with exactly the commission and slippage a backtrader run of the same spec gets."""
     if costs.cash_interest_pct:
         raise NewsbtError('engine "fast" does not replay cash interest; use engine "backtrader"')
     cerebro = bt.Cerebro()
-    model = configure(cerebro, costs)
-    probe = SimpleNamespace(broker=cerebro.broker, datas=[SimpleNamespace(_name=None)])
-    return Costs(cerebro.broker.p.slip_perc, NewsbtStrategy._cost_factor(probe), model.getcommission)
+    configure(cerebro, costs)
+    return cerebro.broker
 
 
 def run_fast(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], market: Market | None = None) -> RunResult:
     """crash_dip on ``prices`` without backtrader; ``market`` (from ``build_market``) skips the alignment."""
     if spec.strategy.name != "crash_dip":
         raise NewsbtError(f'engine "fast" only runs crash_dip, not {spec.strategy.name!r}; use engine "backtrader"')
+    unknown = set(CrashDip.Params.model_fields) - REPLAYED_PARAMS
+    if unknown:  # crash_dip grew a rule this replay does not know: refuse rather than differ silently
+        raise NewsbtError(f'engine "fast" does not replay crash_dip\'s {", ".join(sorted(unknown))}; '
+                          'use engine "backtrader"')
     params = CrashDip.Params.model_validate(spec.strategy.params)
     market = market or build_market(spec, prices, params.required_tickers())
-    replay = Replay(market, params, broker_costs(spec.costs), spec.run.cash)
+    replay = Replay(market, params, configured_broker(spec.costs), spec.run.cash)
     crashes = crash_lists(market, params.drop_pct)
     for i in range(len(market.dates)):
         replay.session(i, crashes[i])
     record = {"fills": replay.fills, "refused": replay.refused, "bars": replay.bars, "borrow": [], "cash_interest": 0.0}
-    return _collect(spec, params, record, prices, idle=market.idle)
+    return collect_result(spec, params, record, prices, idle=market.idle, closes=market.close_frame, events=())
 
 
 def crash_lists(market: Market, drop_pct: float) -> list[list[int]]:
     """Per session, the tickers whose bar is a crash (the strategy's own ``is_crash``, on whole arrays)."""
-    with np.errstate(invalid="ignore"):
-        hits = is_crash(market.prev_close, market.close_on_bar, drop_pct) & ~np.isnan(market.prev_close)
+    with np.errstate(invalid="ignore"):  # NaN (no bar, or a ticker's first bar) compares False
+        hits = is_crash(market.prev_close, market.close_on_bar, drop_pct)
     days, tickers = np.nonzero(hits)
     out: list[list[int]] = [[] for _ in market.dates]
     for i, j in zip(days.tolist(), tickers.tolist()):
@@ -136,43 +133,61 @@ class Order:
     reserved: float  # cash the strategy set aside for it
 
 
-@dataclass
-class Replay:
-    """Broker and strategy state of one run, stepped one session at a time."""
+@dataclass(frozen=True)
+class Bar:
+    """Just enough of a backtrader data feed for NewsbtStrategy's sizing code: today's close, a name."""
 
-    market: Market
-    p: CrashDip.Params
-    costs: Costs
-    cash: float
-    reserved: float = 0.0
-    value: float = 0.0
-    size: dict[int, int] = field(default_factory=dict)  # open positions: ticker -> shares
-    cost: dict[int, float] = field(default_factory=dict)  # open positions: ticker -> fill price
-    entries: dict[int, tuple[int, float]] = field(default_factory=dict)  # ticker -> (bars at entry, price)
-    pending: dict[int, Order] = field(default_factory=dict)
-    submitted: list[Order] = field(default_factory=list)
-    accepted: list[Order] = field(default_factory=list)
-    fills: list[dict] = field(default_factory=list)
-    refused: list[dict] = field(default_factory=list)
-    bars: list[dict] = field(default_factory=list)
+    close: tuple[float]
+    _name: str
+
+
+class Replay:
+    """Broker and strategy state of one run, stepped one session at a time.
+
+    Cash lives in a real, configured ``BackBroker`` (only as storage and for its commission scheme and
+    slippage setting), and sizing is NewsbtStrategy's own code, borrowed below: the replay can only
+    differ from backtrader where it re-states the broker's fill and valuation arithmetic.
+    """
+
+    affordable_shares = NewsbtStrategy.affordable_shares
+    _buy_cost = NewsbtStrategy._buy_cost
+
+    def __init__(self, market: Market, params: CrashDip.Params, broker: bt.brokers.BackBroker, cash: float):
+        self.market, self.config, self.broker = market, params, broker
+        self.broker.cash = float(cash)
+        self._reserved_cash = 0.0
+        self.value = 0.0
+        self.size: dict[int, int] = {}  # open positions: ticker -> shares
+        self.cost: dict[int, float] = {}  # open positions: ticker -> fill price
+        self.entries: dict[int, tuple[int, float]] = {}  # ticker -> (bars at entry, entry price)
+        self.pending: dict[int, Order] = {}
+        self.submitted: list[Order] = []
+        self.accepted: list[Order] = []
+        self.fills: list[dict] = []
+        self.refused: list[dict] = []
+        self.bars: list[dict] = []
 
     def session(self, i: int, crashes: list[int]) -> None:
         """Broker first (checks, fills, valuation), then notifications, the strategy and the Recorder."""
         notes = self.check_submitted() + self.execute_accepted(i)
-        self.value = self.cash + self.positions_value(i)
+        self.value = self.broker.cash + self.positions_value(i)
         for order, price, commission in notes:
             self.notify(i, order, price, commission)
         self.decide(i, crashes)
         gross = sum(abs(self.size[j] * self.market.closes[i][j]) for j in sorted(self.size))
-        self.bars.append({"date": self.market.dates[i], "value": self.value, "cash": self.cash, "gross_exposure": gross})
+        self.bars.append({"date": self.market.dates[i], "value": self.value, "cash": self.broker.cash,
+                          "gross_exposure": gross})
+
+    def commission(self, j: int, size: int, price: float) -> float:
+        return self.broker.getcommissioninfo(Bar((math.nan,), self.market.tickers[j])).getcommission(size, price)
 
     def check_submitted(self) -> list[tuple[Order, None, None]]:
         """Pseudo-execute new orders at their created price against running cash; refuse those it overdraws."""
-        cash, refused = self.cash, []
+        cash, refused = self.broker.cash, []
         for order in self.submitted:
             value = abs(order.size) * order.price
             cash = cash + value if order.size < 0 else cash - value
-            cash -= self.costs.commission(order.size, order.price)
+            cash -= self.commission(order.ticker, order.size, order.price)
             if cash >= 0.0:
                 self.accepted.append(order)
             else:
@@ -194,19 +209,19 @@ class Replay:
     def fill(self, i: int, order: Order) -> tuple[float | None, float | None]:
         """(price, commission) of the fill, or (None, None) when the cash cannot cover a buy."""
         j, size, open_ = order.ticker, order.size, self.market.opens[i][order.ticker]
-        slip = self.costs.slip
+        slip = self.broker.p.slip_perc
         if size > 0:
             price = open_ * (1 + slip) if slip else open_
-            commission = self.costs.commission(size, price)
-            cash = self.cash - size * price - commission
+            commission = self.commission(j, size, price)
+            cash = self.broker.cash - size * price - commission
             if cash < 0.0:
                 return None, None
-            self.cash, self.size[j], self.cost[j] = cash, size, price
+            self.broker.cash, self.size[j], self.cost[j] = cash, size, price
             return price, commission
         price = open_ * (1 - slip) if slip else open_
         held, entry = self.size.pop(j), self.cost.pop(j)
-        commission = self.costs.commission(size, price)
-        self.cash = self.cash + (held * entry + held * (price - entry) * 1.0) - commission
+        commission = self.commission(j, size, price)
+        self.broker.cash = self.broker.cash + (held * entry + held * (price - entry) * 1.0) - commission
         return price, commission
 
     def positions_value(self, i: int) -> float:
@@ -221,10 +236,9 @@ class Replay:
 
     def notify(self, i: int, order: Order, price: float | None, commission: float | None) -> None:
         """What NewsbtStrategy, CrashDip and the Recorder do on a completed or refused order."""
-        j, date = order.ticker, self.market.dates[i]
+        j, name = order.ticker, self.market.tickers[order.ticker]
         del self.pending[j]
-        self.reserved -= order.reserved
-        name = self.market.tickers[j]
+        self._reserved_cash -= order.reserved
         if price is None:
             self.refused.append({"ticker": name, "placed_date": self.market.dates[order.day],
                                  "size": order.size, "reason": "Margin"})
@@ -232,7 +246,7 @@ class Replay:
         executed = order.size * price / order.size  # backtrader's size-weighted average of one fill
         if order.size > 0:
             self.entries[j] = (self.market.count[i][j], executed)
-        self.fills.append({"ticker": name, "date": date, "size": order.size, "price": executed,
+        self.fills.append({"ticker": name, "date": self.market.dates[i], "size": order.size, "price": executed,
                            "bar_open": self.market.opens[i][j], "commission": 0.0 + commission})
 
     def decide(self, i: int, crashes: list[int]) -> None:
@@ -241,24 +255,35 @@ class Replay:
         for j in sorted({*self.size, *crashes}):
             if j in self.pending or math.isnan(self.market.opens[i][j]):
                 continue
+            bar = Bar((closes[j],), self.market.tickers[j])
             if j in self.size:
                 entry_count, entry_price = self.entries[j]
-                if exit_due(count[j] - entry_count, entry_price, closes[j], self.p):
-                    self.submit(i, j, -self.size[j])
+                if exit_due(count[j] - entry_count, entry_price, closes[j], self.config):
+                    self.submit(i, j, bar, -self.size[j])
             else:
-                target = self.value * self.p.position_pct / 100.0
-                self.submit(i, j, self.affordable(closes[j], target))
+                target = self.value * self.config.position_pct / 100.0
+                self.submit(i, j, bar, self.affordable_shares(bar, target))
 
-    def affordable(self, close: float, target: float) -> int:
-        """NewsbtStrategy.affordable_shares."""
-        budget = min(target, self.cash - self.reserved)
-        return max(0, math.floor(budget / (close * self.costs.factor))) if budget > 0 else 0
-
-    def submit(self, i: int, j: int, size: int) -> None:
+    def submit(self, i: int, j: int, bar: Bar, size: int) -> None:
+        """NewsbtStrategy.submit: a market order for the next open; buys set their cost aside."""
         if size == 0:
             return
-        close = self.market.closes[i][j]
-        order = Order(j, size, i, close, size * close * self.costs.factor if size > 0 else 0.0)
+        order = Order(j, size, i, bar.close[0], self._buy_cost(bar, size) if size > 0 else 0.0)
         self.pending[j] = order
         self.submitted.append(order)
-        self.reserved += order.reserved
+        self._reserved_cash += order.reserved
+
+
+@dataclass
+class FastRunner:
+    """``run_fast`` with each ticker set's market aligned once: what a sweep worker keeps between runs."""
+
+    prices: Mapping[str, pd.DataFrame]
+    markets: dict[tuple, Market] = field(default_factory=dict)
+
+    def __call__(self, spec: BacktestSpec) -> RunResult:
+        tickers = tuple(CrashDip.Params.model_validate(spec.strategy.params).required_tickers())
+        key = (tickers, spec.run.start, spec.run.end)
+        if key not in self.markets:
+            self.markets[key] = build_market(spec, self.prices, tickers)
+        return run_fast(spec, self.prices, self.markets[key])
