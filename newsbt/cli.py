@@ -183,12 +183,12 @@ def data_fetch(
     """Download split-adjusted daily prices (needs the `fetch` extra) into the price directory."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from newsbt.fetch import fetch_all, normalise_tickers
+    from newsbt.fetch import fetch_prices, normalise_tickers
 
     with Progress(SpinnerColumn(), TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("fetch", total=len(normalise_tickers(tickers)))
-        fetched = fetch_all(tickers, start, end, data_dir, progress=lambda _: progress.advance(task, 1))
+        fetched = fetch_prices(tickers, start, end, data_dir, progress=lambda _: progress.advance(task, 1))
     for f in fetched:
         out.print(f"{f.ticker}: {f.action} {f.path} ({f.rows} rows){' - ' + f.note if f.note else ''}", soft_wrap=True)
 

@@ -71,7 +71,7 @@ def fetch_prices(
     data_dir: str | Path | None,
     downloader: Downloader | None = None,
     progress: Callable[[str], None] | None = None,
-) -> list[Path]:
+) -> list[Fetched]:
     """Download ``tickers`` from ``start`` to ``end`` (both inclusive) into ``data_dir``.
 
     ``end=None`` means today; ``data_dir=None`` means :func:`newsbt.prices.resolve_data_dir`.
@@ -79,21 +79,8 @@ def fetch_prices(
     to :func:`yfinance_download`). ``progress(ticker)`` is called after each ticker's file is done.
     Tickers are upper-cased and de-duplicated, and handled one by one: the first failure raises a
     ``NewsbtError`` naming its ticker, and the files of the tickers before it stay written.
-    Returns the paths, in ticker order; a replaced history is logged as a warning (use
-    :func:`fetch_ticker` to get the details as values).
+    Returns a :class:`Fetched` per ticker, in ticker order (a replaced history also logs a warning).
     """
-    return [f.path for f in fetch_all(tickers, start, end, data_dir, downloader, progress)]
-
-
-def fetch_all(
-    tickers: Iterable[str],
-    start: DateLike,
-    end: DateLike | None,
-    data_dir: str | Path | None,
-    downloader: Downloader | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> list[Fetched]:
-    """:func:`fetch_prices`, returning a :class:`Fetched` per ticker instead of bare paths."""
     names = normalise_tickers(tickers)
     first, last = date_range(start, end)
     directory = resolve_data_dir(data_dir)

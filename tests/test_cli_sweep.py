@@ -11,21 +11,8 @@ import pytest
 from newsbt.cli import main
 from tests.conftest import write_price_files
 from tests.sweepdata import crashy_prices
+from tests.test_sweep import FILE  # crash_dip on AAA/BBB/CCC, drop_pct 5/7/10, hold_days < drop_pct
 
-FILE = """
-[run]
-name = "cli_sweep"
-start = 2024-01-01
-end = 2024-12-31
-benchmark = "BMK"
-
-[strategy]
-name = "crash_dip"
-tickers = ["AAA", "BBB", "CCC"]
-
-[sweep]
-drop_pct = [5, 7, 10]
-"""
 
 
 def test_sweep_command_prints_the_count_then_writes_the_report(tmp_path: Path, capsys, no_network):
@@ -36,12 +23,13 @@ def test_sweep_command_prints_the_count_then_writes_the_report(tmp_path: Path, c
               "--data-dir", str(tmp_path / "prices"), "--reports-dir", str(tmp_path / "reports")])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert out.startswith("6 combinations of crash_dip over drop_pct x hold_days (grid 6)")
-    sweep_dir = tmp_path / "reports" / "cli_sweep" / "sweep"
+    # --grid replaces the file's hold_days; all 6 pairs then satisfy hold_days < drop_pct
+    assert out.startswith("6 combinations of crash_dip over drop_pct x hold_days (grid 6, 6 after constraints)")
+    sweep_dir = tmp_path / "reports" / "planned" / "sweep"
     results = pd.read_csv(sweep_dir / "results.csv")
     assert len(results) == 6 and results["error"].isna().all()
     assert {"pbo", "dsr"} <= set(json.loads((sweep_dir / "summary.json").read_text()))
-    assert "cli_sweep/sweep/index.html" in (tmp_path / "reports" / "index.html").read_text()
+    assert "planned/sweep/index.html" in (tmp_path / "reports" / "index.html").read_text()
 
 
 def test_unknown_grid_parameter_is_refused_with_a_suggestion(tmp_path: Path, capsys):

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from newsbt.errors import NewsbtError
-from newsbt.fetch import fetch_all, fetch_prices, fetch_ticker, yfinance_download
+from newsbt.fetch import fetch_prices, fetch_ticker, yfinance_download
 from newsbt.prices import read_price_file
 
 pytestmark = pytest.mark.usefixtures("no_network", "no_real_yfinance")
@@ -77,10 +77,14 @@ def files_in(directory: Path) -> list[str]:
 # --- the happy path ------------------------------------------------------------------------------
 
 
+def paths_of(fetched) -> list:
+    return [f.path for f in fetched]
+
+
 @pytest.mark.parametrize("shape", ["flat", "multi", "by_ticker"])
 def test_download_becomes_the_exact_price_file(tmp_path, shape):
-    paths = fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", tmp_path,
-                         downloader=fake({"NVDA": yahoo_frame(shape=shape)}))
+    paths = paths_of(fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", tmp_path,
+                                  downloader=fake({"NVDA": yahoo_frame(shape=shape)})))
     assert paths == [tmp_path / "NVDA.csv"]
     assert paths[0].read_text(encoding="utf-8") == EXPECTED
     assert files_in(tmp_path) == ["NVDA.csv"]
@@ -90,8 +94,8 @@ def test_download_becomes_the_exact_price_file(tmp_path, shape):
 def test_tickers_dates_and_progress(tmp_path):
     calls, seen = [], []
     frames = {"NVDA": yahoo_frame(), "QQQ": yahoo_frame(ticker="QQQ", shape="multi")}
-    paths = fetch_prices(["nvda", "QQQ", "NVDA"], dt.date(2024, 1, 2), "2024-01-03", tmp_path / "new",
-                         downloader=fake(frames, calls), progress=seen.append)
+    paths = paths_of(fetch_prices(["nvda", "QQQ", "NVDA"], dt.date(2024, 1, 2), "2024-01-03", tmp_path / "new",
+                                  downloader=fake(frames, calls), progress=seen.append))
     assert paths == [tmp_path / "new" / "NVDA.csv", tmp_path / "new" / "QQQ.csv"]
     assert seen == ["NVDA", "QQQ"]
     assert calls == [("NVDA", dt.date(2024, 1, 2), dt.date(2024, 1, 3))] + [("QQQ", dt.date(2024, 1, 2),
@@ -102,8 +106,8 @@ def test_tickers_dates_and_progress(tmp_path):
 
 def test_data_dir_defaults_to_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSBT_DATA_DIR", str(tmp_path))
-    assert fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", None,
-                        downloader=fake({"NVDA": yahoo_frame()})) == [tmp_path / "NVDA.csv"]
+    assert paths_of(fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", None,
+                                 downloader=fake({"NVDA": yahoo_frame()}))) == [tmp_path / "NVDA.csv"]
 
 
 # --- bad downloads never land --------------------------------------------------------------------
@@ -210,7 +214,7 @@ def test_interrupted_write_leaves_the_existing_file_untouched(tmp_path, monkeypa
 def test_same_history_is_merged_and_new_data_wins(tmp_path):
     (tmp_path / "NVDA.csv").write_text(HEADER + "2023-12-29,99.0,100.0,98.0,99.5,98.0,500\n"
                                        "2024-01-02,100.0,102.0,99.5,101.2,99.6,999\n")
-    done = fetch_all(["NVDA"], "2024-01-02", "2024-01-31", tmp_path, downloader=fake({"NVDA": yahoo_frame()}))
+    done = fetch_prices(["NVDA"], "2024-01-02", "2024-01-31", tmp_path, downloader=fake({"NVDA": yahoo_frame()}))
     assert [(f.action, f.rows, f.note) for f in done] == [("merged", 4, "")]
     # 2024-01-02 is the download's; the old row's adj_close is rescaled by 99.5556 / 99.6
     assert (tmp_path / "NVDA.csv").read_text() == HEADER + "2023-12-29,99.0,100.0,98.0,99.5,97.9563,500\n" + \
@@ -220,7 +224,7 @@ def test_same_history_is_merged_and_new_data_wins(tmp_path):
 def test_fetching_the_same_data_again_leaves_the_file_alone(tmp_path):
     down = fake({"NVDA": yahoo_frame()})
     fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", tmp_path, downloader=down)
-    done = fetch_all(["NVDA"], "2024-01-01", "2024-01-31", tmp_path, downloader=down)
+    done = fetch_prices(["NVDA"], "2024-01-01", "2024-01-31", tmp_path, downloader=down)
     assert done[0].action == "unchanged"
     assert (tmp_path / "NVDA.csv").read_text() == EXPECTED
 
@@ -279,7 +283,7 @@ def fake_yfinance(monkeypatch, download) -> list[dict]:
 
 def test_the_default_downloader_asks_yfinance_for_split_adjusted_bars(tmp_path, monkeypatch):
     calls = fake_yfinance(monkeypatch, lambda t: yahoo_frame(ticker=t, shape="multi"))
-    paths = fetch_prices(["NVDA"], "2024-01-02", "2024-01-04", tmp_path)
+    paths = paths_of(fetch_prices(["NVDA"], "2024-01-02", "2024-01-04", tmp_path))
     assert paths[0].read_text() == EXPECTED
     (call,) = calls
     assert call["tickers"] == "NVDA"
