@@ -60,7 +60,12 @@ class CostModel(bt.CommInfoBase):
 
 
 class CashInterest(bt.Analyzer):
-    """Credits ``rate`` (annual fraction) on positive cash for the calendar days between sessions."""
+    """Credits ``rate`` (annual fraction) on positive cash for the calendar days between sessions.
+
+    The credit for the days up to a session is booked straight into the broker's cash at that
+    session's close, as the broker books borrow fees (``add_cash`` would only land a session later,
+    and the last one never); it runs before the recorder, so the recorded value includes it.
+    """
 
     params = (("rate", 0.0), ("ledger", None))
 
@@ -72,7 +77,7 @@ class CashInterest(bt.Analyzer):
         cash = self.strategy.broker.getcash()
         if self._last is not None and cash > 0:
             amount = cash * self.p.rate / DAYS_PER_YEAR * (today - self._last).days
-            self.strategy.broker.add_cash(amount)
+            self.strategy.broker.cash += amount
             self.p.ledger.append({"date": today, "interest": amount})
         self._last = today
 

@@ -135,13 +135,15 @@ class Recorder(bt.Analyzer):
             })
 
     def next(self) -> None:
-        broker = self.strategy.broker
-        gross = sum(abs(broker.getvalue([d])) for d in self.strategy.datas if self.strategy.getposition(d).size)
+        """Value = cash + each position at today's close, computed afresh (the broker's own total is
+        cached from before the close, so it would miss cash credited since, e.g. interest)."""
+        broker, strategy = self.strategy.broker, self.strategy
+        positions = [broker.getvalue([d]) for d in strategy.datas if strategy.getposition(d).size]
         self.bars.append({
-            "date": self.strategy.datetime.date(0),
-            "value": broker.getvalue(),
+            "date": strategy.datetime.date(0),
+            "value": broker.getcash() + sum(positions),
             "cash": broker.getcash(),
-            "gross_exposure": gross,
+            "gross_exposure": sum(abs(v) for v in positions),
         })
 
     def get_analysis(self) -> dict[str, list[dict[str, Any]]]:

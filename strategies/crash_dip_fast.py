@@ -174,9 +174,9 @@ class Replay:
         for order, price, commission in notes:
             self.notify(i, order, price, commission)
         self.decide(i, crashes)
-        gross = sum(abs(self.size[j] * self.market.closes[i][j]) for j in sorted(self.size))
-        self.bars.append({"date": self.market.dates[i], "value": self.value, "cash": self.broker.cash,
-                          "gross_exposure": gross})
+        positions = [self.size[j] * self.market.closes[i][j] for j in sorted(self.size) if self.size[j]]
+        self.bars.append({"date": self.market.dates[i], "value": self.broker.cash + sum(positions),
+                          "cash": self.broker.cash, "gross_exposure": sum(abs(v) for v in positions)})
 
     def commission(self, j: int, size: int, price: float) -> float:
         return self.broker.getcommissioninfo(Bar((math.nan,), self.market.tickers[j])).getcommission(size, price)

@@ -183,3 +183,27 @@ def test_run_page_links_outputs_and_charts_include_news_tickers(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert 'href="summary.json"' in page and 'src="charts/AAA.png"' in page
     assert (tmp_path / "charts" / "AAA.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cash_interest_is_credited_daily_on_idle_cash():
+    spec = spec_dict(drop_pct=50)  # no crash that deep: the cash stays idle all run
+    spec["costs"] = {"cash_interest_pct": 3.65}  # 0.01 % per calendar day
+    result = run(spec, prices=two_crashes())
+    value = 100_000.0
+    for before, after in zip(SESSIONS[:-1], SESSIONS[1:]):
+        value *= 1 + 0.0001 * (after - before).days
+    assert result.equity.iloc[-1] == pytest.approx(value, abs=1e-6)
+    assert result.run.cash_interest == pytest.approx(value - 100_000, abs=1e-6)
+
+
+def test_costs_paid_add_up_commission_slippage_and_borrow():
+    from newsbt.report import costs_paid
+
+    spec = spec_dict()
+    spec["costs"] = {"commission_bps": 10, "slippage_bps": 20}
+    result = run(spec, prices=two_crashes())
+    paid = costs_paid(result.run)
+    # slippage: 0.2 % of each fill's open, for 221 AAA shares (91 in, 95 out), 435 BBB (47 in, 48 out)
+    assert paid["slippage"] == pytest.approx(round(0.002 * (221 * (91 + 95) + 435 * (47 + 48)), 2), abs=0.01)
+    assert paid["commission"] == pytest.approx(round(result.trades["commission"].sum(), 2), abs=0.01)
+    assert paid["borrow"] == 0.0 and paid["cash_interest_earned"] == 0.0
