@@ -119,3 +119,18 @@ def test_bad_price_file_stops_before_any_output(project, capsys):
     assert exit_.value.code == 1
     assert f"{path}:5: unparseable number 'oops" in capsys.readouterr().err.replace("\n", "")
     assert not (project / "reports").exists()
+
+
+def test_report_noise_is_silenced_but_user_warnings_are_not(tmp_path, caplog):
+    import warnings
+
+    from newsbt.api import run
+    from tests.synthetic import spec_dict
+
+    result = run(spec_dict(), prices=two_crashes())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result.tearsheet(tmp_path / "t.html")
+        warnings.warn("a warning from the user's own code", UserWarning)
+    assert [str(w.message) for w in caught] == ["a warning from the user's own code"]
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib")]
