@@ -66,13 +66,6 @@ def is_public_before(available_at: pd.Timestamp, bar_open: pd.Timestamp) -> bool
     return bool(available_at < bar_open)
 
 
-def first_tradable_session(
-    available_at: pd.Timestamp, calendar: xc.ExchangeCalendar | None = None
-) -> pd.Timestamp:
-    """The first session whose open is strictly after ``available_at`` (see :func:`is_public_before`)."""
-    return map_event(available_at, calendar).first_bar
-
-
 def map_event(available_at: pd.Timestamp, calendar: xc.ExchangeCalendar | None = None) -> SessionMapping:
     """Map one tz-aware instant to its session label, reaction day and first tradable bar."""
     row = map_events([pd.Timestamp(available_at)], calendar).iloc[0]

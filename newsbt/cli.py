@@ -227,10 +227,13 @@ def events_scan(
     start: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
     events: Annotated[Optional[Path], typer.Option(help="Event file to join: which shocks had news.")] = None,
+    write: Annotated[Optional[Path], typer.Option(
+        help="Also save the shocks as a market_move event file (same CSV format).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """List single-day price shocks, and the news (if any) whose reaction day they are."""
-    from newsbt.events import load_events
+    from newsbt.atomic import atomic_write_text
+    from newsbt.events import format_events, load_events
     from newsbt.prices import available_tickers, load_prices, resolve_data_dir
     from newsbt.shocks import explain_shocks, find_shocks
 
@@ -245,6 +248,9 @@ def events_scan(
         table.add_row(f"{s.day:%Y-%m-%d}", s.ticker, f"{s.ret:+.2%}", f"{s.move:+.2%}", headlines)
     out.print(table)
     out.print(f"{len(shocks)} shocks beyond {threshold_pct:g}% in {', '.join(tickers)}")
+    if write:
+        atomic_write_text(write, format_events(s.to_event() for s in shocks))
+        out.print(f"shock events: {write}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

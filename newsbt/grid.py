@@ -18,7 +18,6 @@ of the remaining combinations, still in grid order. Combinations are handled as 
 from __future__ import annotations
 
 import ast
-import difflib
 import hashlib
 import json
 import math
@@ -31,6 +30,7 @@ from pathlib import PurePath
 import numpy as np
 
 from newsbt.errors import NewsbtError
+from newsbt.spec import suggest
 
 Scalar = int | float | str | bool | None
 Combination = dict[str, Scalar]
@@ -102,19 +102,12 @@ def plan_sweep(
     return SweepPlan(combos, grid_size, int(feasible.size), tuple(constraints), samples, seed)
 
 
-def expand_grid(spec: Mapping[str, object]) -> list[Combination]:
-    """Every combination of ``spec``, in nested-loop order (the last name varies fastest)."""
-    return list(plan_sweep(spec).combinations)
-
-
 def check_names(names: Iterable[str], known: Iterable[str], where: str = "") -> None:
     """Refuse the first name not in ``known``, suggesting the closest known name."""
     known = sorted(known)
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise NewsbtError(f"unknown parameter {name!r}{where}; {hint}known: {', '.join(known) or '(none)'}")
+            raise NewsbtError(f"unknown parameter {name!r}{where}{suggest(name, known)}")
 
 
 def parse_values(name: str, spec: object) -> tuple[Scalar, ...]:

@@ -20,7 +20,6 @@ from scipy import stats
 
 from newsbt.errors import NewsbtError
 
-PERIODS_PER_YEAR = 252
 TIE_RTOL = 1e-9  # Sharpe ratios this close count as tied, so duplicate trials tie whatever the summation order
 MAX_BLOCKS = 20  # C(20, 10) = 184,756 splits
 CHUNK_CELLS = 2_000_000  # splits x trials evaluated at once, to bound memory
@@ -68,13 +67,6 @@ def sharpe_ratio(returns: ArrayLike, axis: int = 0) -> float | np.ndarray:
     constant = np.ptp(r, axis=axis) == 0  # exactly zero deviation, whatever the rounding of the mean
     out = _ratio(r.mean(axis=axis), np.where(constant, 0.0, r.std(axis=axis, ddof=1)))
     return float(out) if out.ndim == 0 else out
-
-
-def annualised_sharpe(
-    returns: ArrayLike, periods_per_year: int = PERIODS_PER_YEAR, axis: int = 0
-) -> float | np.ndarray:
-    """Per-period Sharpe ratio times sqrt(periods per year)."""
-    return sharpe_ratio(returns, axis=axis) * math.sqrt(periods_per_year)
 
 
 def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:

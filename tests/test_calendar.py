@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from newsbt.calendar import (
     SessionLabel,
-    first_tradable_session,
     is_public_before,
     map_event,
     map_events,
@@ -69,7 +68,7 @@ def test_map_event_cases(at: str, label: SessionLabel, reaction_day: str, first_
     assert mapping.session is label
     assert mapping.reaction_day == pd.Timestamp(reaction_day)
     assert mapping.first_bar == pd.Timestamp(first_bar)
-    assert first_tradable_session(pd.Timestamp(at)) == pd.Timestamp(first_bar)
+    assert map_event(pd.Timestamp(at)).first_bar == pd.Timestamp(first_bar)
 
 
 def test_map_events_matches_map_event_and_keeps_the_index() -> None:

@@ -45,14 +45,21 @@ def test_broken_event_file_lists_every_problem_with_its_line(real_data_dir, tmp_
     assert f"{bad}:3:" in err and "rumour" in err and "2" in err
 
 
-def test_shock_scan_lists_the_seed_days_and_their_news(real_data_dir, capsys):
+def test_shock_scan_lists_the_seed_days_and_their_news(real_data_dir, tmp_path, capsys):
     code = newsbt("events", "scan", "NVDA", "--threshold-pct", "7", "--start", "2024-01-01", "--end", "2025-12-31",
-                  "--events", str(ROOT / "data/events/ai_news.csv"), "--data-dir", str(real_data_dir))
+                  "--events", str(ROOT / "data/events/ai_news.csv"), "--data-dir", str(real_data_dir),
+                  "--write", str(tmp_path / "shocks.csv"))
     assert code == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()[:2] == "20"}
     assert "apple-tpu-2024-07-29" in rows["2024-07-30"]
     assert "deepseek" in rows["2025-01-27"]
     assert "no news" in rows["2024-04-19"]
+    from newsbt.events import event_timing, load_events
+
+    shocks = load_events(tmp_path / "shocks.csv", ["NVDA"])  # a valid event file, one event per shock
+    assert len(shocks) == len(rows) and {e.category.value for e in shocks} == {"market_move"}
+    reaction = event_timing(shocks)["reaction_day"].dt.strftime("%Y-%m-%d").tolist()
+    assert reaction == sorted(rows)  # each shock event reacts on its own day
 
 
 def test_data_fetch_writes_validated_csv_with_a_fake_downloader(tmp_path, monkeypatch, no_network, capsys):

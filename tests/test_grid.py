@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from newsbt.errors import NewsbtError
 from newsbt.grid import (
     MAX_GRID_SIZE,
-    expand_grid,
     parse_constraint,
     parse_grid_option,
     parse_grid_options,
@@ -28,6 +27,10 @@ KNOWN = ["drop_pct", "hold_days", "position_pct", "take_profit_pct", "stop_loss_
 
 
 # --- expansion order -------------------------------------------------------------------------------
+
+
+def expand_grid(spec):
+    return list(plan_sweep(spec).combinations)
 
 
 def test_expansion_is_nested_loops_in_given_order_last_name_fastest():
@@ -302,7 +305,7 @@ def test_unknown_parameter_gets_a_suggestion():
 
 
 def test_unknown_base_parameter_is_refused_and_without_close_match_lists_known():
-    with pytest.raises(NewsbtError, match="unknown parameter 'zzz'; known: drop_pct, hold_days"):
+    with pytest.raises(NewsbtError, match="unknown parameter 'zzz'; expected one of: drop_pct, hold_days"):
         plan_sweep({"drop_pct": [5]}, known=KNOWN, base={"zzz": 1})
 
 

@@ -13,7 +13,6 @@ from scipy.stats import norm
 
 from newsbt.errors import NewsbtError
 from newsbt.overfit import (
-    annualised_sharpe,
     deflated_sharpe,
     deflated_sharpe_from_trials,
     expected_max_sharpe,
@@ -43,8 +42,6 @@ def test_sharpe_ratio_per_period_and_annualised():
     r = np.array([0.01, -0.02, 0.03, 0.0])
     expected = r.mean() / math.sqrt(((r - r.mean()) ** 2).sum() / 3)
     assert sharpe_ratio(r) == pytest.approx(expected, rel=1e-12)
-    assert annualised_sharpe(r) == pytest.approx(expected * math.sqrt(252), rel=1e-12)
-    assert annualised_sharpe(r, periods_per_year=12) == pytest.approx(expected * math.sqrt(12), rel=1e-12)
     matrix = np.column_stack([r, 2 * r, -r])
     np.testing.assert_allclose(sharpe_ratio(matrix), [expected, expected, -expected], rtol=1e-12)
     np.testing.assert_allclose(sharpe_ratio(matrix.T, axis=1), [expected, expected, -expected], rtol=1e-12)
