@@ -20,6 +20,7 @@ import re
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +127,19 @@ class BacktestSpec(Section):
 SECTIONS = {"run": RunSpec, "strategy": StrategySpec, "costs": CostSpec}
 
 
-def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> BacktestSpec:
-    """Read, override and validate a backtest file; strategy parameters are checked too."""
+@dataclass(frozen=True)
+class BacktestFile:
+    """A backtest file as read: its text, its TOML with ``--set`` overrides applied, and which keys
+    the overrides set (so errors can point at the ``--set`` rather than a line of the file)."""
+
+    path: Path
+    text: str
+    raw: dict[str, Any]
+    overridden: frozenset
+
+
+def read_backtest_file(path: str | Path, overrides: Iterable[str] = ()) -> BacktestFile:
+    """Read and parse a backtest file and apply overrides; sections are validated by their readers."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -140,7 +152,17 @@ def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> BacktestSpec:
     except tomllib.TOMLDecodeError as exc:
         raise located(path, _toml_error_line(exc), f"not valid TOML: {exc}") from None
     overridden = frozenset(apply_override(raw, item) for item in overrides)
-    return spec_from_dict(raw, source=path, text=text, overridden=overridden)
+    return BacktestFile(path, text, raw, overridden)
+
+
+def load_spec(path: str | Path, overrides: Iterable[str] = ()) -> BacktestSpec:
+    """Read, override and validate a backtest file; strategy parameters are checked too."""
+    return spec_of(read_backtest_file(path, overrides))
+
+
+def spec_of(file: BacktestFile) -> BacktestSpec:
+    """The validated spec of a file already read."""
+    return spec_from_dict(file.raw, source=file.path, text=file.text, overridden=file.overridden)
 
 
 def spec_from_dict(

@@ -21,7 +21,6 @@ the pairs are built is ``newsbt.eventstudy.run_event_study``.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,8 @@ from newsbt.eventstudy import (
 from newsbt.prices import available_tickers, fetch_hint, load_prices, resolve_data_dir
 from newsbt.shocks import find_shocks
 from newsbt.spec import (
-    BacktestSpec, StrictModel, apply_override, describe, error_at, first_error, load_spec, spec_from_dict, suggest,
+    BacktestSpec, StrictModel, apply_override, describe, error_at, first_error, read_backtest_file, spec_from_dict,
+    spec_of, suggest,
 )
 
 StudySource = str | Path | Mapping[str, Any]
@@ -129,11 +129,9 @@ def load_study(source: StudySource, overrides: Iterable[str] = ()) -> Study:
         overridden = frozenset(apply_override(raw, item) for item in overrides)
         spec = spec_from_dict(raw, source=where, overridden=overridden)
     else:
-        where = Path(source)
-        spec = load_spec(where, overrides)  # reports unreadable files, bad TOML, bad [run]/[strategy]
-        text = where.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-        overridden = frozenset(apply_override(raw, item) for item in overrides)
+        file = read_backtest_file(source, overrides)  # reports unreadable files and bad TOML
+        where, text, raw, overridden = file.path, file.text, file.raw, file.overridden
+        spec = spec_of(file)  # reports bad [run]/[strategy]
     section = raw.get("study")
     if not isinstance(section, Mapping):
         raise located(where, None, 'needs a [study] section, e.g. [study] events = "data/events/ai_news.csv"')

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from newsbt import grid
 from newsbt.api import load_events_for
@@ -40,7 +39,9 @@ from newsbt.engine import required_tickers
 from newsbt.errors import NewsbtError, located
 from newsbt.prices import load_prices, resolve_data_dir
 from newsbt.registry import get_strategy, validate_params
-from newsbt.spec import BacktestSpec, apply_override, line_of, load_spec, suggest
+from newsbt.spec import (
+    BacktestSpec, StrictModel, describe, error_at, first_error, read_backtest_file, spec_of, suggest,
+)
 from newsbt.sweepstore import TABLE_COLUMNS, SweepStore
 from newsbt.sweepworker import WorkerSetup, local_results, serial_results
 
@@ -50,17 +51,13 @@ RETURN_METRICS = METRICS[:-1]  # the ones computed from daily returns alone (wal
 CHUNK_CAP = {"backtrader": 2, "fast": 16}  # combinations per task: a chunk is the most a kill can lose
 
 
-class WalkForwardSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WalkForwardSettings(StrictModel):
     train_days: int = Field(ge=2, description="sessions in each in-sample window")
     test_days: int = Field(ge=1, description="sessions in each out-of-sample window that follows it")
 
 
-class SweepSettings(BaseModel):
+class SweepSettings(StrictModel):
     """The non-parameter keys of ``[sweep]``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     constraints: tuple[str, ...] = ()
     samples: int | None = Field(None, ge=1)
@@ -138,28 +135,23 @@ class SweepInterrupted(NewsbtError):
 
 def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = ()) -> Sweep:
     """Read a backtest file's ``[sweep]`` (after ``--set`` overrides, ``--grid`` options win) and plan it."""
-    path = Path(path)
-    overrides = list(overrides)
-    spec = load_spec(path, overrides)
-    text = path.read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
-    for item in overrides:
-        apply_override(raw, item)
-    section = dict(raw.get("sweep", {}))
-    return sweep_from_section(spec, section, grid.parse_grid_options(grid_args), source=path, text=text)
+    file = read_backtest_file(path, overrides)
+    section = dict(file.raw.get("sweep", {}))
+    return sweep_from_section(spec_of(file), section, grid.parse_grid_options(grid_args), source=file.path,
+                              text=file.text, overridden=file.overridden)
 
 
 def sweep_from_section(
     spec: BacktestSpec, section: Mapping[str, Any], grid_values: Mapping[str, Any] | None = None,
-    source: object = "<sweep>", text: str = "",
+    source: object = "<sweep>", text: str = "", overridden: frozenset = frozenset(),
 ) -> Sweep:
     """Validate a ``[sweep]`` mapping (and ``--grid`` values) against ``spec``'s strategy and plan it."""
     known = list(get_strategy(spec.strategy.name).Params.model_fields)
     for key in section:
         if key not in SETTING_KEYS and key not in known:
-            raise located(source, line_of(text, "sweep", key),
-                          f"unknown key {key!r} in [sweep]{suggest(key, [*SETTING_KEYS, *known])}")
-    settings = _settings({k: v for k, v in section.items() if k in SETTING_KEYS}, source, text)
+            raise error_at(source, text, overridden, "sweep", key,
+                           f"unknown key {key!r} in [sweep]{suggest(key, [*SETTING_KEYS, *known])}")
+    settings = _settings({k: v for k, v in section.items() if k in SETTING_KEYS}, source, text, overridden)
     values = {**{k: v for k, v in section.items() if k not in SETTING_KEYS}, **(grid_values or {})}
     if not values:
         raise located(source, None, "nothing to sweep: give parameter values in [sweep] or with --grid name=values")
@@ -172,14 +164,20 @@ def sweep_from_section(
     return Sweep(spec, settings, plan, tuple(values), tickers, digest)
 
 
-def _settings(raw: Mapping[str, Any], source: object, text: str) -> SweepSettings:
+def _settings(raw: Mapping[str, Any], source: object, text: str, overridden: frozenset) -> SweepSettings:
     try:
         return SweepSettings.model_validate(dict(raw))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise located(source, line_of(text, "sweep", str(err["loc"][0]) if err["loc"] else None),
-                      f"[sweep] {key}: {err['msg']} (got {err.get('input')!r})") from None
+        err = first_error(exc)
+        loc = [str(p) for p in err["loc"]]
+        top = loc[0] if loc else None
+        nested = top == "walk_forward" and len(loc) > 1  # a key inside walk_forward = {...}
+        if nested:
+            name, key, model = "sweep.walk_forward", loc[1], WalkForwardSettings
+        else:
+            name, key, model = "sweep", top, SweepSettings
+        message = describe(err, name, key, list(model.model_fields))
+        raise error_at(source, text, overridden, "sweep", top, message) from None
 
 
 def _check_choices(spec: BacktestSpec, settings: SweepSettings, names: Iterable[str]) -> None:

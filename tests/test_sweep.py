@@ -218,3 +218,15 @@ def test_example_sweep_file_runs_on_real_prices(real_data_dir, tmp_path):
     assert outcome.failed == 0 and outcome.returns.shape == (1632, len(sweep.combinations))
     reference = api.run(sweep.spec_for(5), data_dir=real_data_dir)
     assert outcome.table.loc[5, "final_value"] == reference.equity.iloc[-1]
+
+
+def test_settings_errors_name_their_line_or_their_set(tmp_path):
+    path = write_file(tmp_path, FILE.replace('hold_days = "1:10:3"', 'hold_days = "1:10:3"\nwalk_forward = {train = 5}'))
+    with pytest.raises(NewsbtError) as error:
+        plan_sweep(path)
+    assert str(error.value) == f"{path}:15: unknown key 'train' in [sweep.walk_forward]; did you mean 'train_days'?"
+    with pytest.raises(NewsbtError) as error:
+        plan_sweep(write_file(tmp_path, FILE), overrides=["sweep.samples=0"])
+    assert str(error.value).startswith(f"{path}: --set sweep.samples: [sweep] samples: Input should be greater")
+    with pytest.raises(NewsbtError, match="samples: expected a number or text, not the boolean true"):
+        plan_sweep(write_file(tmp_path, FILE), overrides=["sweep.samples=true"])
