@@ -8,6 +8,10 @@ must arrive escaped.
 from __future__ import annotations
 
 import html
+import math
+from typing import Any
+
+import pandas as pd
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
@@ -20,3 +24,10 @@ def page(title: str, body: str, style: str = "") -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
             f"<title>{title}</title><style>{STYLE}\n{style}</style></head>\n"
             f"<body>\n<h1>{title}</h1>\n{body}\n</body></html>\n")
+
+
+def figure(value: Any) -> str:
+    """A table cell's text: "n/a" for a missing or undefined figure, 4 significant digits for floats."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 
 from newsbt.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.engine import RunResult  # noqa: E402
-from newsbt.htmlpage import page  # noqa: E402
+from newsbt.htmlpage import figure, page  # noqa: E402
 from newsbt.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
@@ -101,7 +101,7 @@ def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
 def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> str:
     """The run's summary page: headline figures and links to every output; all user text escaped."""
     esc = html.escape
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_fmt(v))}</td></tr>" for k, v in facts["metrics"].items())
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(figure(v))}</td></tr>" for k, v in facts["metrics"].items())
     links = [("tearsheet.html", "QuantStats tearsheet")] if has_tearsheet else []
     links += [("trades.csv", "trades"), ("equity.csv", "equity curve"), ("summary.json", "summary (JSON)")]
     link_html = "".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
@@ -111,10 +111,6 @@ def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> 
     return page(title, f"<p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, final value "
                        f"{facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
                        f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}")
-
-
-def _fmt(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def tearsheet_title(result: RunResult) -> str:

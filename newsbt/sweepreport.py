@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 from newsbt import api  # noqa: E402
 from newsbt.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.errors import NewsbtError  # noqa: E402
-from newsbt.htmlpage import page  # noqa: E402
+from newsbt.htmlpage import figure, page  # noqa: E402
 from newsbt.metrics import return_metrics  # noqa: E402
 from newsbt.prices import load_prices, resolve_data_dir  # noqa: E402
 from newsbt.report import write_tearsheet  # noqa: E402
@@ -178,7 +178,7 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
         return ""
     if not wf["available"]:
         return f"<h2>Walk-forward</h2><p>Not available: {html.escape(wf['reason'])}</p>"
-    figures = ", ".join(f"{html.escape(k)} {_fmt(wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
+    figures = ", ".join(f"{html.escape(k)} {figure(wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
     return (f"<h2>Walk-forward</h2><p>{wf['windows']} windows of {wf['train_days']} sessions in sample, "
             f"{wf['test_days']} out of sample: {figures}. Each window takes the chosen combination's returns "
             "from its full-period run (positions carried in, no re-entry). "
@@ -189,15 +189,9 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
 def _table_html(table: pd.DataFrame, names: tuple[str, ...]) -> str:
     columns = ["rank", "combination", *names, "total_return", "cagr", "sharpe", "max_drawdown", "trades", "error"]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(row[c]))}</td>" for c in columns) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(figure(row[c]))}</td>" for c in columns) + "</tr>"
                    for _, row in table.iterrows())
     return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "n/a"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _jsonable(value: Any) -> Any:
