@@ -37,10 +37,10 @@ import backtrader as bt
 import psutil
 
 from newsbt import api
-from newsbt.costs import configure
-from newsbt.feeds import make_feed, window
-from newsbt.strategy import Recorder
-from newsbt.sweep import plan_sweep, run_sweep
+from newsbt.backtest.costs import configure
+from newsbt.backtest.feeds import make_feed, window
+from newsbt.backtest.strategy import Recorder
+from newsbt.sweep.runner import plan_sweep, run_sweep
 from strategies.crash_dip import CrashDip
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,8 @@ from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, T
 from rich.text import Text
 
 from newsbt import api
-from newsbt.errors import NewsbtError
-from newsbt.index import refresh_index
+from newsbt.core.errors import NewsbtError
+from newsbt.reports.index import refresh_index
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Backtest news-driven trading strategies, point-in-time.")
@@ -99,9 +99,9 @@ def sweep(
     """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-    from newsbt.prices import load_prices, resolve_data_dir
-    from newsbt.sweep import plan_sweep, run_sweep
-    from newsbt.sweepreport import write_sweep_report
+    from newsbt.data.prices import load_prices, resolve_data_dir
+    from newsbt.sweep.runner import plan_sweep, run_sweep
+    from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
     out.print(planned.describe(), soft_wrap=True)
@@ -133,7 +133,7 @@ def study(
     reports_dir: ReportsDir = Path("reports"),
 ) -> None:
     """Event study: abnormal returns around each news event, with significance tests."""
-    from newsbt.study import run_study
+    from newsbt.study.runner import run_study
 
     with progress_bar() as progress:
         with stage(progress, f"event study {backtest}"):
@@ -158,13 +158,14 @@ def report(reports_dir: ReportsDir = Path("reports")) -> None:
 
 @app.command()
 def strategies() -> None:
-    """List the registered strategies and their parameters."""
-    from newsbt.registry import get_strategy, strategy_names
+    """List the registered strategies, where each came from, and their parameters."""
+    from newsbt.backtest.registry import get_strategy, strategy_names, strategy_origin
 
     for name in strategy_names():
         fields = get_strategy(name).Params.model_fields
         params = ", ".join(f"{k}={v.default!r}" for k, v in fields.items())
-        out.print(f"[bold]{name}[/]: {params}", soft_wrap=True)
+        out.print(f"[bold]{escape(name)}[/]: {escape(params)}", soft_wrap=True)
+        out.print(f"  from {escape(strategy_origin(name))}", style="dim", soft_wrap=True)
 
 
 data_app = typer.Typer(help="Price data: download into the cache.", no_args_is_help=True)
@@ -183,7 +184,7 @@ def data_fetch(
     """Download split-adjusted daily prices (needs the `fetch` extra) into the price directory."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from newsbt.fetch import fetch_prices, normalise_tickers
+    from newsbt.data.fetch import fetch_prices, normalise_tickers
 
     with Progress(SpinnerColumn(), TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as progress:
@@ -199,9 +200,9 @@ def events_check(
     data_dir: DataDir = None,
 ) -> None:
     """Validate an event file; show each event's session, first bar and reaction-day returns."""
-    from newsbt.events import event_timing, load_events
-    from newsbt.prices import available_tickers, load_prices, resolve_data_dir
-    from newsbt.shocks import reaction_returns
+    from newsbt.data.events import event_timing, load_events
+    from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
+    from newsbt.data.shocks import reaction_returns
 
     directory = resolve_data_dir(data_dir)
     events = load_events(path, available_tickers(directory))
@@ -232,10 +233,10 @@ def events_scan(
     data_dir: DataDir = None,
 ) -> None:
     """List single-day price shocks, and the news (if any) whose reaction day they are."""
-    from newsbt.atomic import atomic_write_text
-    from newsbt.events import format_events, load_events
-    from newsbt.prices import available_tickers, load_prices, resolve_data_dir
-    from newsbt.shocks import explain_shocks, find_shocks
+    from newsbt.core.atomic import atomic_write_text
+    from newsbt.data.events import format_events, load_events
+    from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
+    from newsbt.data.shocks import explain_shocks, find_shocks
 
     directory = resolve_data_dir(data_dir)
     prices = load_prices([*tickers, *([benchmark] if benchmark else [])], directory)

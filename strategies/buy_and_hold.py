@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from newsbt import NewsbtStrategy, StrategyParams, register
+from newsbt import NewsbtStrategy, StrategyParams
 
 
-@register("buy_and_hold")
 class BuyAndHold(NewsbtStrategy):
     """Buy as many whole shares of ``ticker`` as the cash allows at the first open, then hold."""
 

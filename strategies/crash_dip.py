@@ -12,7 +12,7 @@ from typing import Annotated
 import backtrader as bt
 from pydantic import Field
 
-from newsbt import NewsbtStrategy, StrategyParams, register
+from newsbt import NewsbtStrategy, StrategyParams
 
 AI_UNIVERSE = ("NVDA", "AMD", "AVGO", "MU", "TSM", "ARM", "SMCI", "ORCL", "MSFT", "META", "GOOGL", "AMZN")
 Pct = Annotated[float, Field(gt=0, lt=100)]
@@ -37,7 +37,6 @@ def exit_due(sessions_held: int, entry_price: float, close: float, p: CrashDip.P
     )
 
 
-@register("crash_dip")
 class CrashDip(NewsbtStrategy):
     """Buy each single-day crash of a universe stock at the next open; sell a few sessions later."""
 

@@ -30,12 +30,12 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from newsbt.costs import configure
-from newsbt.engine import RunResult, collect_result, prices_of
-from newsbt.errors import NewsbtError
-from newsbt.feeds import window
-from newsbt.spec import BacktestSpec, CostSpec
-from newsbt.strategy import NewsbtStrategy
+from newsbt.backtest.costs import configure
+from newsbt.backtest.engine import RunResult, collect_result, prices_of
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.feeds import window
+from newsbt.backtest.spec import BacktestSpec, CostSpec
+from newsbt.backtest.strategy import NewsbtStrategy
 from strategies.crash_dip import CrashDip, exit_due, is_crash
 
 REPLAYED_PARAMS = {"tickers", "drop_pct", "hold_days", "position_pct", "take_profit_pct", "stop_loss_pct"}

@@ -30,9 +30,9 @@ from typing import Annotated, Literal
 import backtrader as bt
 from pydantic import Field
 
-from newsbt import NewsbtStrategy, StrategyParams, register
-from newsbt.events import Category
-from newsbt.newsgate import TimedEvent
+from newsbt import NewsbtStrategy, StrategyParams
+from newsbt.data.events import Category
+from newsbt.data.newsgate import TimedEvent
 from strategies.crash_dip import AI_UNIVERSE
 
 
@@ -84,7 +84,6 @@ def hold_over(sessions_held: int, hold_days: int) -> bool:
     return sessions_held >= hold_days - 1
 
 
-@register("news_reaction")
 class NewsReaction(NewsbtStrategy):
     """Enter on each selected news event at its first tradable open; exit ``hold_days`` sessions later."""
 

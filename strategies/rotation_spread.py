@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from newsbt import NewsbtStrategy, StrategyParams, register
+from newsbt import NewsbtStrategy, StrategyParams
 
 
 def gap_direction(long_return: float, short_return: float, gap_pct: float, mode: str) -> int:
@@ -62,7 +62,6 @@ def leg_sizes(value: float, leg_pct: float, long_price: float, short_price: floa
     return direction * long_shares, -direction * short_shares
 
 
-@register("rotation_spread")
 class RotationSpread(NewsbtStrategy):
     """Long one leg, short the other, on a return-gap or z-score signal; both legs move together."""
 

@@ -39,8 +39,8 @@ def register_test_strategies() -> None:
 
 def slow_sweep(pause: float):
     """24 combinations of test_slow_dip on tests.sweepdata's prices (used in a subprocess too)."""
-    from newsbt.spec import spec_from_dict
-    from newsbt.sweep import sweep_from_section
+    from newsbt.backtest.spec import spec_from_dict
+    from newsbt.sweep.runner import sweep_from_section
     from tests.sweepdata import spec_dict
 
     register_test_strategies()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from newsbt.prices import validate_prices
+from newsbt.data.prices import validate_prices
 
 SESSIONS = pd.bdate_range("2024-01-01", periods=12)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsbt.calendar import (
+from newsbt.data.calendar import (
     SessionLabel,
     is_public_before,
     map_event,
@@ -17,7 +17,7 @@ from newsbt.calendar import (
     nyse_calendar,
     session_closes,
 )
-from newsbt.errors import NewsbtError
+from newsbt.core.errors import NewsbtError
 
 PRE, REG, AFTER, CLOSED = (
     SessionLabel.PRE_MARKET, SessionLabel.REGULAR, SessionLabel.AFTER_CLOSE, SessionLabel.CLOSED_DAY

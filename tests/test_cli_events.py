@@ -54,7 +54,7 @@ def test_shock_scan_lists_the_seed_days_and_their_news(real_data_dir, tmp_path, 
     assert "apple-tpu-2024-07-29" in rows["2024-07-30"]
     assert "deepseek" in rows["2025-01-27"]
     assert "no news" in rows["2024-04-19"]
-    from newsbt.events import event_timing, load_events
+    from newsbt.data.events import event_timing, load_events
 
     shocks = load_events(tmp_path / "shocks.csv", ["NVDA"])  # a valid event file, one event per shock
     assert len(shocks) == len(rows) and {e.category.value for e in shocks} == {"market_move"}
@@ -63,7 +63,7 @@ def test_shock_scan_lists_the_seed_days_and_their_news(real_data_dir, tmp_path, 
 
 
 def test_data_fetch_writes_validated_csv_with_a_fake_downloader(tmp_path, monkeypatch, no_network, capsys):
-    import newsbt.fetch as fetch
+    import newsbt.data.fetch as fetch
 
     def fake(ticker, start, end):
         index = pd.DatetimeIndex(["2025-01-02", "2025-01-03"], name="Date")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from newsbt import api
-from newsbt.engine import run_backtest
-from newsbt.errors import NewsbtError
-from newsbt.spec import spec_from_dict
+from newsbt.backtest.engine import run_backtest
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.spec import spec_from_dict
 from strategies.crash_dip_fast import FastRunner, run_fast
 from tests.sweepdata import crashy_prices, spec_dict
 

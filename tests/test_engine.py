@@ -144,7 +144,7 @@ def test_spec_dict_round_trips_dates():
 
 
 def test_blended_benchmark_is_the_weighted_daily_return():
-    from newsbt.report import tearsheet_title
+    from newsbt.reports.run import tearsheet_title
 
     prices = {**two_crashes(), "BM2": steady(step=0.002)}
     spec = spec_dict()
@@ -164,7 +164,7 @@ def test_blend_weights_must_sum_to_one():
 
 
 def test_alpha_and_beta_against_the_benchmark():
-    from newsbt.metrics import alpha_beta
+    from newsbt.backtest.metrics import alpha_beta
 
     bench = pd.Series([0.01, -0.02, 0.015, 0.0, -0.005])
     alpha, beta = alpha_beta(0.001 + 2 * bench, bench)
@@ -172,8 +172,8 @@ def test_alpha_and_beta_against_the_benchmark():
 
 
 def test_run_page_links_outputs_and_charts_include_news_tickers(tmp_path):
-    from newsbt.events import Category, Event
-    from newsbt.report import write_run
+    from newsbt.data.events import Category, Event
+    from newsbt.reports.run import write_run
 
     news = Event(event_id="x", published_at=pd.Timestamp("2024-01-03T21:00Z"),
                  available_at=pd.Timestamp("2024-01-03T21:00Z"), tickers=("AAA",),
@@ -197,7 +197,7 @@ def test_cash_interest_is_credited_daily_on_idle_cash():
 
 
 def test_costs_paid_add_up_commission_slippage_and_borrow():
-    from newsbt.report import costs_paid
+    from newsbt.reports.run import costs_paid
 
     spec = spec_dict()
     spec["costs"] = {"commission_bps": 10, "slippage_bps": 20}

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsbt.calendar import SessionLabel, is_public_before, nyse_calendar
-from newsbt.errors import NewsbtError
-from newsbt.events import COLUMNS, Category, Event, event_timing, format_events, load_events, parse_events
-from newsbt.prices import available_tickers
+from newsbt.data.calendar import SessionLabel, is_public_before, nyse_calendar
+from newsbt.core.errors import NewsbtError
+from newsbt.data.events import COLUMNS, Category, Event, event_timing, format_events, load_events, parse_events
+from newsbt.data.prices import available_tickers
 
 KNOWN = ("NVDA", "AMD", "QQQ", "MSFT")
 SEED = Path(__file__).resolve().parents[1] / "data" / "events" / "ai_news.csv"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from newsbt.errors import NewsbtError
-from newsbt.eventstudy import EventPair, returns_from_prices, run_event_study
-from newsbt.prices import load_prices
+from newsbt.core.errors import NewsbtError
+from newsbt.study.model import EventPair, returns_from_prices, run_event_study
+from newsbt.data.prices import load_prices
 
 DATES = pd.bdate_range("2020-01-01", periods=400)
 

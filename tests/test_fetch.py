@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsbt.errors import NewsbtError
-from newsbt.fetch import fetch_prices, fetch_ticker, yfinance_download
-from newsbt.prices import read_price_file
+from newsbt.core.errors import NewsbtError
+from newsbt.data.fetch import fetch_prices, fetch_ticker, yfinance_download
+from newsbt.data.prices import read_price_file
 
 pytestmark = pytest.mark.usefixtures("no_network", "no_real_yfinance")
 
@@ -233,7 +233,7 @@ def test_a_split_since_the_file_was_written_replaces_it(tmp_path, caplog):
     # the old file still holds pre-split prices: 10x the download's
     (tmp_path / "NVDA.csv").write_text(HEADER + "2023-12-29,990.0,1000.0,980.0,995.0,980.0,50\n"
                                        "2024-01-02,1000.0,1020.0,995.0,1010.0,995.5,100\n")
-    with caplog.at_level(logging.WARNING, logger="newsbt.fetch"):
+    with caplog.at_level(logging.WARNING, logger="newsbt.data.fetch"):
         done = fetch_ticker("NVDA", "2024-01-01", "2024-01-31", tmp_path, downloader=fake({"NVDA": yahoo_frame()}))
     assert done.action == "replaced"
     assert done.note.startswith("close on 2024-01-02 was 1010, now 101 (90.0% apart: a split or a revised history)")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsbt.errors import NewsbtError
-from newsbt.grid import (
+from newsbt.core.errors import NewsbtError
+from newsbt.sweep.grid import (
     MAX_GRID_SIZE,
     parse_constraint,
     parse_grid_option,

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from newsbt.index import refresh_index
+from newsbt.reports.index import refresh_index
 
 
 def write(path: Path, text: str, mtime: float | None = None) -> None:

@@ -26,10 +26,10 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from newsbt import api
-from newsbt.index import refresh_index
-from newsbt.spec import spec_from_dict
-from newsbt.sweep import run_sweep, sweep_from_section
-from newsbt.sweepreport import write_sweep_report
+from newsbt.reports.index import refresh_index
+from newsbt.backtest.spec import spec_from_dict
+from newsbt.sweep.runner import run_sweep, sweep_from_section
+from newsbt.sweep.report import write_sweep_report
 from tests.conftest import write_price_files
 from tests.sweepdata import crashy_prices
 from tests.sweepdata import spec_dict as sweep_spec_dict

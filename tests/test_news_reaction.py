@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from newsbt.api import Result, run
-from newsbt.calendar import map_event, nyse_calendar
-from newsbt.events import COLUMNS, Event, parse_events
+from newsbt.data.calendar import map_event, nyse_calendar
+from newsbt.data.events import COLUMNS, Event, parse_events
 from strategies.news_reaction import reaction_confirms, trade_side
 from tests.synthetic import bars
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from newsbt.errors import NewsbtError
-from newsbt.overfit import (
+from newsbt.core.errors import NewsbtError
+from newsbt.sweep.overfit import (
     deflated_sharpe,
     deflated_sharpe_from_trials,
     expected_max_sharpe,

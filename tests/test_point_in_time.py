@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsbt.api import run
-from newsbt.calendar import is_public_before, nyse_calendar
-from newsbt.events import Event
-from newsbt.newsgate import NewsGate
+from newsbt.data.calendar import is_public_before, nyse_calendar
+from newsbt.data.events import Event
+from newsbt.data.newsgate import NewsGate
 from strategies.news_reaction import reaction_confirms
 from tests.synthetic import bars
 from tests.test_news_reaction import DAY, SESS, entries, news, prices, spec

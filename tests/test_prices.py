@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsbt.errors import NewsbtError
-from newsbt.prices import DEFAULT_DATA_DIR, load_prices, read_price_file, resolve_data_dir
+from newsbt.core.errors import NewsbtError
+from newsbt.data.prices import DEFAULT_DATA_DIR, load_prices, read_price_file, resolve_data_dir
 
 HEADER = "date,open,high,low,close,adj_close,volume"
 GOOD = "2024-01-02,10,11,9,10.5,10.4,1000"  # line 2 of every file below

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from newsbt.calendar import map_event, nyse_calendar
-from newsbt.errors import NewsbtError
-from newsbt.events import Category, Event, format_events, load_events, parse_events
-from newsbt.prices import available_tickers, load_prices, validate_prices
-from newsbt.shocks import Shock, explain_shocks, find_shocks
+from newsbt.data.calendar import map_event, nyse_calendar
+from newsbt.core.errors import NewsbtError
+from newsbt.data.events import Category, Event, format_events, load_events, parse_events
+from newsbt.data.prices import available_tickers, load_prices, validate_prices
+from newsbt.data.shocks import Shock, explain_shocks, find_shocks
 
 SEED = Path(__file__).resolve().parents[1] / "data" / "events" / "ai_news.csv"
 # Mon 2024-11-25 .. Fri 2024-12-06; Thanksgiving 11-28 is skipped, 11-29 closes at 13:00 ET

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from newsbt.errors import NewsbtError
-from newsbt.registry import validate_params
-from newsbt.spec import apply_override, load_spec, spec_from_dict
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.registry import validate_params
+from newsbt.backtest.spec import apply_override, load_spec, spec_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,7 +144,7 @@ def test_unknown_strategy_name_gets_suggestion(tmp_path):
 
 def test_unknown_strategy_without_close_match_lists_strategies(tmp_path):
     path = edited(tmp_path, '"crash_dip"', '"xyz"')
-    from newsbt.registry import strategy_names
+    from newsbt.backtest.registry import strategy_names
 
     assert "buy_and_hold" in strategy_names() and "crash_dip" in strategy_names()
     assert error_of(path).endswith(f"unknown strategy 'xyz'; expected one of: {', '.join(strategy_names())}")

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsbt.calendar import nyse_calendar
-from newsbt.errors import NewsbtError
-from newsbt.events import event_timing
-from newsbt.study import StudyOutcome, load_study, run_study
+from newsbt.data.calendar import nyse_calendar
+from newsbt.core.errors import NewsbtError
+from newsbt.data.events import event_timing
+from newsbt.study.runner import StudyOutcome, load_study, run_study
 from tests.conftest import write_price_files
 from tests.synthetic import bars
 

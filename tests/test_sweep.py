@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from newsbt import api
-from newsbt.errors import NewsbtError
-from newsbt.spec import spec_from_dict
-from newsbt.sweep import SweepInterrupted, plan_sweep, run_sweep, sweep_from_section
-from newsbt.sweepreport import write_sweep_report
-from newsbt.sweepstore import METRIC_COLUMNS, SweepStore
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.spec import spec_from_dict
+from newsbt.sweep.runner import SweepInterrupted, plan_sweep, run_sweep, sweep_from_section
+from newsbt.sweep.report import write_sweep_report
+from newsbt.sweep.store import METRIC_COLUMNS, SweepStore
 from tests.conftest import write_price_files
 from tests.sweep_strategies import FAILING_DROP, register_test_strategies, slow_sweep
 from tests.sweepdata import crashy_prices, spec_dict
@@ -135,7 +135,7 @@ def test_local_and_dask_give_identical_results(tmp_path, data_dir):
 
 def test_a_missing_dask_is_a_clear_error(tmp_path, data_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the newsbt[dask] extra were not installed
-    monkeypatch.delitem(sys.modules, "newsbt.sweepdask", raising=False)
+    monkeypatch.delitem(sys.modules, "newsbt.sweep.daskbackend", raising=False)
     with pytest.raises(NewsbtError, match=r"needs dask and distributed.*pip install 'newsbt\[dask\]'"):
         run_sweep(sweep_of({"drop_pct": [5, 7]}), data_dir, tmp_path, backend="dask")
     with pytest.raises(NewsbtError, match="unknown backend 'spark'"):
@@ -144,7 +144,7 @@ def test_a_missing_dask_is_a_clear_error(tmp_path, data_dir, monkeypatch):
 
 def test_resume_after_a_kill_gives_every_row_exactly_once(tmp_path, data_dir):
     reports = tmp_path / "reports"
-    script = ("import sys, tests.sweep_strategies as s; from newsbt.sweep import run_sweep; "
+    script = ("import sys, tests.sweep_strategies as s; from newsbt.sweep.runner import run_sweep; "
               "run_sweep(s.slow_sweep(0.15), sys.argv[1], sys.argv[2], workers=2)")
     child = subprocess.Popen([sys.executable, "-c", script, str(data_dir), str(reports)], cwd=ROOT,
                              start_new_session=True)
@@ -167,8 +167,8 @@ def test_resume_after_a_kill_gives_every_row_exactly_once(tmp_path, data_dir):
 
 def test_ctrl_c_in_a_terminal_stops_cleanly(tmp_path, data_dir):
     reports = tmp_path / "reports"
-    script = ("import sys, tests.sweep_strategies as s; from newsbt.sweep import run_sweep\n"
-              "from newsbt.errors import NewsbtError\n"
+    script = ("import sys, tests.sweep_strategies as s; from newsbt.sweep.runner import run_sweep\n"
+              "from newsbt.core.errors import NewsbtError\n"
               "try:\n    run_sweep(s.slow_sweep(0.1), sys.argv[1], sys.argv[2], workers=2)\n"
               "except NewsbtError as exc:\n    sys.exit(f'error: {exc}')")
     child = subprocess.Popen([sys.executable, "-c", script, str(data_dir), str(reports)], cwd=ROOT,

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from newsbt.errors import NewsbtError
-from newsbt.spec import spec_from_dict
-from newsbt.sweep import run_sweep, sweep_from_section
-from newsbt.sweepreport import write_sweep_report
-from newsbt.sweepstats import best_combination, heatmap_grid, heatmap_pairs, pbo_blocks, ranked
-from newsbt.walkforward import walk_forward
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.spec import spec_from_dict
+from newsbt.sweep.runner import run_sweep, sweep_from_section
+from newsbt.sweep.report import write_sweep_report
+from newsbt.sweep.stats import best_combination, heatmap_grid, heatmap_pairs, pbo_blocks, ranked
+from newsbt.sweep.walkforward import walk_forward
 from tests.conftest import write_price_files
 from tests.sweepdata import crashy_prices, spec_dict
 

@@ -1,0 +1,143 @@
+"""Run one backtest: validated frames -> feeds -> Cerebro -> recorder -> a frozen ``RunResult``.
+
+The engine reads no files and writes none: prices come in as validated frames, results go out as
+pandas objects. Orders placed on bar t fill at the open of bar t+1 (backtrader's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import backtrader as bt
+import pandas as pd
+
+from newsbt.backtest.costs import configure
+from newsbt.core.errors import NewsbtError
+from newsbt.backtest.feeds import make_feed, window
+from newsbt.backtest.registry import get_strategy
+from newsbt.backtest.spec import BacktestSpec
+from newsbt.backtest.strategy import Recorder, StrategyParams
+from newsbt.backtest.trades import round_trips
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one backtest produced, as plain pandas objects."""
+
+    spec: BacktestSpec
+    params: StrategyParams
+    returns: pd.Series  # daily portfolio returns, indexed by session date
+    benchmark_returns: pd.Series  # the benchmark's daily total returns on the same dates
+    equity: pd.Series  # portfolio value at each close
+    gross_exposure: pd.Series  # sum of |position value| at each close
+    fills: pd.DataFrame
+    trades: pd.DataFrame  # closed round trips
+    open_positions: pd.DataFrame  # positions still open at the last bar
+    refused_orders: pd.DataFrame  # orders the broker refused (e.g. not enough cash at the open)
+    borrow_charges: pd.DataFrame  # short borrow fees debited: ticker, date, days, short_value, fee
+    cash_interest: float  # interest credited on cash over the run
+    idle_tickers: tuple[str, ...]  # requested tickers with no bar inside the run's dates
+    closes: pd.DataFrame  # close of each traded ticker on the run's sessions (for charts)
+    events: tuple = ()  # the news events the strategy was given
+
+
+def required_tickers(spec: BacktestSpec, strategy_cls: type | None = None) -> list[str]:
+    """Every ticker a run needs prices for: the strategy's plus the benchmark."""
+    params = (strategy_cls or get_strategy(spec.strategy.name)).Params.model_validate(spec.strategy.params)
+    return list(dict.fromkeys([*params.required_tickers(), *spec.run.benchmark_weights]))
+
+
+def run_backtest(
+    spec: BacktestSpec,
+    prices: Mapping[str, pd.DataFrame],
+    events: Sequence[Any] = (),
+    strategy_cls: type | None = None,
+) -> RunResult:
+    """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` go to the strategy as is."""
+    cls = strategy_cls or get_strategy(spec.strategy.name)
+    params = cls.Params.model_validate(spec.strategy.params)
+    frames = {t: window(prices_of(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
+    traded = {t: f for t, f in frames.items() if len(f)}
+    if not traded:
+        raise NewsbtError(f"no prices for {', '.join(frames)} between {spec.run.start} and {spec.run.end}")
+
+    cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    cerebro.broker.setcash(spec.run.cash)
+    cost_model = configure(cerebro, spec.costs)
+    for ticker, frame in traded.items():
+        cerebro.adddata(make_feed(frame, ticker), name=ticker)
+    cerebro.addstrategy(cls, config=params, events=tuple(events))
+    cerebro.addanalyzer(Recorder, _name="recorder")
+    record = cerebro.run()[0].analyzers.recorder.get_analysis()
+    record["borrow"] = cost_model.borrow_charges
+    record["cash_interest"] = sum(c["interest"] for c in cost_model.cash_credits)
+    closes = pd.DataFrame({t: f["close"] for t, f in traded.items()})
+    return collect_result(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
+                    closes=closes, events=tuple(events))
+
+
+def prices_of(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+    """``prices[ticker]``, or a clear error when that ticker was never loaded."""
+    if ticker not in prices:
+        raise NewsbtError(f"no prices were loaded for {ticker}")
+    return prices[ticker]
+
+
+def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str, Any],
+                   prices: Mapping[str, pd.DataFrame], idle: tuple[str, ...], closes: pd.DataFrame,
+                   events: tuple) -> RunResult:
+    """Build the result from a recorder's log (``fills``, ``refused``, ``bars``, ``borrow``,
+    ``cash_interest``); shared with the fast crash_dip engine, which writes the same log."""
+    bars = pd.DataFrame(record["bars"]).set_index("date")
+    bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
+    equity = bars["value"].rename("equity")
+    returns = equity.pct_change()
+    returns.iloc[0] = equity.iloc[0] / spec.run.cash - 1.0
+    fills = pd.DataFrame(record["fills"], columns=["ticker", "date", "size", "price", "bar_open", "commission"])
+    borrow = pd.DataFrame(record["borrow"], columns=["ticker", "date", "days", "short_value", "fee"])
+    trades, open_positions = round_trips(fills, borrow)
+    return RunResult(
+        spec=spec,
+        params=params,
+        returns=returns.rename("strategy"),
+        benchmark_returns=blended_returns(prices, spec.run.benchmark_weights, returns.index).rename(
+            spec.run.benchmark_label),
+        equity=equity,
+        gross_exposure=bars["gross_exposure"],
+        fills=fills,
+        trades=trades,
+        open_positions=open_positions,
+        refused_orders=pd.DataFrame(record["refused"], columns=["ticker", "placed_date", "size", "reason"]),
+        borrow_charges=borrow,
+        cash_interest=record["cash_interest"],
+        idle_tickers=idle,
+        closes=closes,
+        events=events,
+    )
+
+
+def blended_returns(prices: Mapping[str, pd.DataFrame], weights: Mapping[str, float],
+                    dates: pd.DatetimeIndex) -> pd.Series:
+    """Daily returns of a benchmark blend rebalanced to ``weights`` every session."""
+    return sum(w * benchmark_returns(prices, t, dates) for t, w in weights.items())
+
+
+def benchmark_returns(prices: Mapping[str, pd.DataFrame], ticker: str, dates: pd.DatetimeIndex) -> pd.Series:
+    """The benchmark's daily total return (from ``adj_close``) on exactly ``dates``; gaps are errors.
+
+    Like the strategy's capital, the benchmark is counted from the first session's close, so its
+    first return is 0 and each later one is close-to-close between consecutive run sessions.
+    """
+    closes = prices_of(prices, ticker)["adj_close"]
+    missing = dates.difference(closes.index)
+    if len(missing):
+        shown = ", ".join(str(d.date()) for d in missing[:5])
+        raise NewsbtError(
+            f"benchmark {ticker} has no return on {len(missing)} session(s) of the run ({shown}"
+            f"{', ...' if len(missing) > 5 else ''}); pick another benchmark or dates it covers"
+        )
+    returns = closes.reindex(dates).pct_change()
+    returns.iloc[0] = 0.0
+    return returns.rename(ticker)

@@ -1,0 +1,5 @@
+"""The floor: the user-error type, file/line-located messages, validation helpers, atomic writes.
+
+Owns: ``errors`` (NewsbtError), ``validation`` (strict models, "did you mean"), ``atomic``.
+May import: the standard library and third-party packages only; nothing else in newsbt.
+"""

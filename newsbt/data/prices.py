@@ -1,0 +1,163 @@
+"""Daily OHLCV price files: find them, parse them, refuse them when they are wrong.
+
+One CSV per ticker, ``TICKER.csv`` with header ``date,open,high,low,close,adj_close,volume``.
+Every check runs before a frame is handed on, and the first problem is reported as one line naming
+file, row (the line number in the file) and what was expected. Nothing is filled or dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from newsbt.core.errors import NewsbtError, located
+
+COLUMNS = ("date", "open", "high", "low", "close", "adj_close", "volume")
+PRICE_COLUMNS = ("open", "high", "low", "close", "adj_close")
+DATA_DIR_ENV = "NEWSBT_DATA_DIR"
+DEFAULT_DATA_DIR = Path("data/prices")
+DEFAULT_FETCH_START = dt.date(2015, 1, 2)
+
+
+def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
+    """``data_dir`` if given, else ``$NEWSBT_DATA_DIR``, else ``data/prices/``."""
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else DEFAULT_DATA_DIR
+
+
+def price_path(ticker: str, data_dir: Path) -> Path:
+    return data_dir / f"{ticker}.csv"
+
+
+def available_tickers(data_dir: Path) -> list[str]:
+    """Tickers that have a price file in ``data_dir`` (sorted)."""
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.stem for p in data_dir.glob("*.csv"))
+
+
+def fetch_hint(tickers: Iterable[str], period: tuple[dt.date, dt.date] | None = None) -> str:
+    """The command that downloads missing tickers into the cache (for ``period``, when known)."""
+    start, end = period or (DEFAULT_FETCH_START, None)
+    return f"newsbt data fetch {' '.join(tickers)} --start {start}" + (f" --end {end}" if end else "")
+
+
+def load_prices(
+    tickers: Iterable[str], data_dir: Path, period: tuple[dt.date, dt.date] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Load and validate every ticker; a missing file names the ticker, the directory searched and
+    the command that would download it (for ``period``, the dates the caller needs)."""
+    tickers = list(dict.fromkeys(tickers))
+    missing = [t for t in tickers if not price_path(t, data_dir).is_file()]
+    if missing:
+        raise NewsbtError(
+            f"no price file for {', '.join(missing)} in {data_dir.resolve()} "
+            f"(looked for {', '.join(t + '.csv' for t in missing)}); "
+            f"set --data-dir or {DATA_DIR_ENV}, or download them with: {fetch_hint(missing, period)}"
+        )
+    return {t: read_price_file(price_path(t, data_dir)) for t in tickers}
+
+
+def read_price_file(path: Path) -> pd.DataFrame:
+    """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, seen = found.groups()
+            raise located(path, int(line), f"expected {expected} fields, got {seen}") from None
+        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
+    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
+    return validate_prices(raw, path)
+
+
+def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame:
+    """Validate a frame of strings (as read from CSV); line numbers count the header as line 1."""
+    raw.columns = [str(c).strip() for c in raw.columns]
+    repeated = [c for c in raw.columns if re.fullmatch(r"(.+)\.\d+", c) and c.rsplit(".", 1)[0] in COLUMNS]
+    if repeated:
+        raise located(path, 1, f"column {repeated[0].rsplit('.', 1)[0]} appears twice in the header")
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise located(path, 1, f"missing column(s) {', '.join(missing)}; expected header {','.join(COLUMNS)}")
+    if raw.empty:
+        raise located(path, None, "has a header but no rows")
+    line_of = lambda i: int(i) + 2  # noqa: E731 - row i of the frame is line i+2 of the file
+    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1)
+    if blank.any():
+        raise located(path, line_of(blank.idxmax()), f"blank line; expected a row of {','.join(COLUMNS)}")
+    frame = pd.DataFrame(index=raw.index)
+    frame["date"] = _parse_dates(raw["date"], path, line_of)
+    for col in PRICE_COLUMNS + ("volume",):
+        frame[col] = _parse_numbers(raw[col], col, path, line_of)
+    _check_rows(frame, path, line_of)
+    out = frame.set_index("date")
+    out["volume"] = out["volume"].astype("int64")
+    return out
+
+
+def _parse_dates(col: pd.Series, path: object, line_of) -> pd.Series:
+    text = col.str.strip()
+    empty = text == ""
+    if empty.any():
+        raise located(path, line_of(empty.idxmax()), "missing value in column date; expected YYYY-MM-DD")
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        i = bad.idxmax()
+        raise located(path, line_of(i), f"unparseable date {col[i]!r}; expected YYYY-MM-DD")
+    return parsed
+
+
+def _parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
+    text = col.str.strip()
+    empty = text == ""
+    if empty.any():
+        raise located(path, line_of(empty.idxmax()), f"missing value in column {name}; expected a number")
+    values = pd.to_numeric(text, errors="coerce")
+    is_nan_literal = text.str.lower().isin(["nan", "na", "n/a", "null", "none"])
+    if is_nan_literal.any():
+        i = is_nan_literal.idxmax()
+        raise located(path, line_of(i), f"NaN in column {name} ({col[i]!r}); expected a number")
+    bad = values.isna() | ~np.isfinite(values.astype(float))
+    if bad.any():
+        i = bad.idxmax()
+        raise located(path, line_of(i), f"unparseable number {col[i]!r} in column {name}")
+    return values.astype(float)
+
+
+def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
+    """Row-level sanity: order, uniqueness, positivity and the OHLC envelope."""
+    dates = frame["date"]
+    dup = dates.duplicated()
+    if dup.any():
+        i = dup.idxmax()
+        raise located(path, line_of(i), f"duplicate date {dates[i].date()}")
+    unsorted = dates.diff() < pd.Timedelta(0)
+    if unsorted.any():
+        i = unsorted.idxmax()
+        raise located(path, line_of(i), f"date {dates[i].date()} is before the row above it; dates must ascend")
+    checks = [(frame[c] <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
+    checks += [
+        (frame["volume"] < 0, "negative volume"),
+        (frame["volume"] % 1 != 0, "volume is not a whole number"),
+        (frame["high"] < frame["low"], "high is below low"),
+        ((frame["open"] < frame["low"]) | (frame["open"] > frame["high"]), "open is outside [low, high]"),
+        ((frame["close"] < frame["low"]) | (frame["close"] > frame["high"]), "close is outside [low, high]"),
+    ]
+    for mask, problem in checks:
+        if mask.any():
+            i = mask.idxmax()
+            row = frame.loc[i]
+            values = ", ".join(f"{c}={row[c]:g}" for c in ("open", "high", "low", "close"))
+            raise located(path, line_of(i), f"{problem} on {row['date'].date()} ({values})")

@@ -1,0 +1,162 @@
+"""Write a run's outputs: tearsheet.html, trades.csv, equity.csv and summary.json.
+
+Everything is computed before the first byte is written, and each file is written to a temporary
+name and renamed into place, so a failure never leaves a half-written report behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import re
+import logging
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # never open a window, whatever backend the user's environment prefers
+
+import pandas as pd  # noqa: E402
+
+from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
+from newsbt.backtest.engine import RunResult  # noqa: E402
+from newsbt.reports.htmlpage import figure, page  # noqa: E402
+from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
+
+PRICE_DECIMALS = 6
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """summary.json's content: headline figures, what was run, and anything worth a second look."""
+    spec = result.spec
+    return {
+        "name": spec.run.name,
+        "strategy": spec.strategy.name,
+        "parameters": result.params.model_dump(mode="json"),
+        "run": spec.run.model_dump(mode="json"),
+        "costs": spec.costs.model_dump(mode="json"),
+        "benchmark": spec.run.benchmark_label,
+        "first_session": str(result.returns.index[0].date()),
+        "last_session": str(result.returns.index[-1].date()),
+        "final_value": round(float(result.equity.iloc[-1]), 2),
+        "metrics": headline(result.returns, result.trades, result.gross_exposure, result.benchmark_returns),
+        "benchmark_metrics": return_metrics(result.benchmark_returns),
+        "costs_paid": costs_paid(result),
+        "open_positions_at_end": result.open_positions.astype({"entry_date": str}).to_dict("records"),
+        "refused_orders": result.refused_orders.astype({"placed_date": str}).to_dict("records"),
+        "tickers_without_data": list(result.idle_tickers),
+    }
+
+
+def costs_paid(result: RunResult) -> dict[str, float]:
+    """Commission, slippage (fill price vs the bar's open, all fills being at the open) and borrow."""
+    fills = result.fills
+    slippage = ((fills["price"] - fills["bar_open"]).abs() * fills["size"].abs()).sum()
+    return {
+        "commission": round(float(fills["commission"].sum()), 2),
+        "slippage": round(float(slippage), 2),
+        "borrow": round(float(result.borrow_charges["fee"].sum()), 2),
+        "cash_interest_earned": round(float(result.cash_interest), 2),
+    }
+
+
+def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: bool = True) -> Path:
+    """Write all outputs of ``result`` into ``out_dir``; returns the tearsheet's (or summary's) path."""
+    facts = summary(result)
+    files: dict[str, str] = {
+        "trades.csv": result.trades.round(PRICE_DECIMALS).to_csv(index=False, lineterminator="\n"),
+        "equity.csv": result.equity.round(PRICE_DECIMALS).rename("value").to_csv(
+            index_label="date", date_format="%Y-%m-%d", lineterminator="\n"),
+        "summary.json": json.dumps(facts, indent=2, sort_keys=False) + "\n",
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if tearsheet:
+        write_tearsheet(result.returns, result.benchmark_returns, out_dir / "tearsheet.html",
+                        title=tearsheet_title(result))
+    chart_files = write_trade_charts(result, out_dir / "charts") if charts else []
+    files["index.html"] = run_page(facts, tearsheet, [p.relative_to(out_dir) for p in chart_files])
+    for name, text in files.items():
+        atomic_write_text(out_dir / name, text)
+    return out_dir / ("tearsheet.html" if tearsheet else "summary.json")
+
+
+def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
+    """One PNG per traded ticker: closes, entries and exits, and the news events on that ticker."""
+    from newsbt.reports.charts import trade_chart
+
+    chart_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ticker, trades in result.trades.groupby("ticker", sort=True):
+        news = [(e.available_at.tz_convert("America/New_York").tz_localize(None).normalize(), e.headline)
+                for e in result.events if ticker in e.tickers]
+        paths.append(trade_chart(result.closes[ticker].dropna(), trades, news, chart_dir / f"{ticker}.png",
+                                 title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})"))
+    return paths
+
+
+def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> str:
+    """The run's summary page: headline figures and links to every output; all user text escaped."""
+    esc = html.escape
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(figure(v))}</td></tr>" for k, v in facts["metrics"].items())
+    links = [("tearsheet.html", "QuantStats tearsheet")] if has_tearsheet else []
+    links += [("trades.csv", "trades"), ("equity.csv", "equity curve"), ("summary.json", "summary (JSON)")]
+    link_html = "".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
+    chart_html = "".join(f'<figure><a href="{esc(c.as_posix())}"><img src="{esc(c.as_posix())}" '
+                         f'alt="{esc(c.stem)} trades" width="880"></a></figure>' for c in charts)
+    title = f"{facts['name']}: {facts['strategy']} vs {facts['benchmark']}"
+    return page(title, f"<p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, final value "
+                       f"{facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
+                       f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}")
+
+
+def tearsheet_title(result: RunResult) -> str:
+    spec = result.spec
+    return f"{spec.run.name}: {spec.strategy.name} vs {spec.run.benchmark_label}"
+
+
+def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title: str) -> None:
+    """QuantStats' full HTML report of ``returns`` against ``benchmark`` (both aligned Series).
+
+    QuantStats is handed Series only: given a ticker string it would download prices. The Series are
+    already aligned, so its date matching (which drops the days before the strategy's first non-zero
+    return) is off: the tearsheet covers exactly the run. Its page is
+    then made self-contained: our title, no favicon fetched from the web, and no ``onload`` call to
+    a ``save()`` function the page never defines (a console error in every browser).
+    """
+    if not returns.index.equals(benchmark.index):
+        raise ValueError("strategy and benchmark returns must share one index")
+    import quantstats as qs
+
+    with _quiet_reporting(), temporary_path(path) as tmp:
+        qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title, match_dates=False,
+                        benchmark_title=str(benchmark.name), download_filename=path.name)
+        tmp.write_text(_offline_tearsheet(tmp.read_text(encoding="utf-8"), title), encoding="utf-8")
+
+
+def _offline_tearsheet(page: str, title: str) -> str:
+    page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    page = re.sub(r'<link rel="shortcut icon"[^>]*>', '<link rel="icon" href="data:,">', page, count=1)
+    return page.replace('<body onload="save()">', "<body>", 1)
+
+
+@contextlib.contextmanager
+def _quiet_reporting() -> Iterator[None]:
+    """Silence QuantStats' and matplotlib's own noise (fonts, deprecations) during report building.
+
+    Only warnings raised from inside those libraries are ignored, and only for the duration of the
+    call; warnings from user code keep their normal treatment.
+    """
+    font_logger = logging.getLogger("matplotlib.font_manager")
+    level = font_logger.level
+    font_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            for module in ("quantstats", "matplotlib", "seaborn", "pandas", "numpy"):
+                warnings.filterwarnings("ignore", module=module)
+            yield
+    finally:
+        font_logger.setLevel(level)

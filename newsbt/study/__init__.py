@@ -1,0 +1,10 @@
+"""Event studies: abnormal returns around news or price shocks, their tests, and the study report.
+
+Owns: ``model`` (market model, AR/CAR/CAAR), ``stats`` (significance tests), ``runner`` (study
+files, ``run_study``), ``report``.
+May import: ``newsbt.reports``, ``newsbt.backtest``, ``newsbt.data``, ``newsbt.core``; never ``newsbt.sweep``.
+"""
+
+from newsbt.study.runner import StudyOutcome, load_study, run_study
+
+__all__ = ["StudyOutcome", "load_study", "run_study"]

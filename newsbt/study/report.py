@@ -1,0 +1,230 @@
+"""Write an event study's report: ``reports/<name>/study/index.html``, its CAAR plot and its CSVs.
+
+The page is one self-contained HTML file (inline CSS, no script, nothing fetched from elsewhere), so it
+opens offline. Every text that comes from a user's file (event ids, headlines, tickers, skip reasons)
+is HTML-escaped. Every number on the page is also in a CSV next to it, at full precision:
+
+| file | what it holds |
+|---|---|
+| ``events.csv`` | the studied events: event_id, day0, category, tickers, headline |
+| ``pairs.csv`` | one row per event-ticker: alpha, beta, sigma, AR day 0 and its t, CAR and SCAR per window |
+| ``caar.csv`` | one row per window: CAAR and every test with its p-value |
+| ``path.csv`` | AAR and CAAR per relative day with their 95% bands (the plot) |
+| ``abnormal.csv`` | each pair's abnormal return per relative day |
+| ``skipped.csv`` | pairs that could not be studied, with the reason |
+| ``summary.json`` | headline figures, read by the reports index (``newsbt.reports.index``) |
+
+Everything is computed before the first byte is written and each file is renamed into place whole;
+index.html goes last, so the reports index (which looks for it) never lists a first write half done.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from newsbt.core.atomic import atomic_write_text, temporary_path
+from newsbt.study.model import EventStudyResult, window_label
+from newsbt.reports.htmlpage import page
+
+if TYPE_CHECKING:  # the runner calls this module; the outcome's type is only named here
+    from newsbt.study.runner import StudyOutcome
+
+PLOT_NAME = "caar.png"
+STYLE = """th,td{white-space:nowrap}td:last-child{white-space:normal}
+td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%}.note{color:#555}"""
+CAAR_COLUMNS = {  # caar.csv column -> (header, format)
+    "window": ("window", "{}"), "n": ("N", "{:d}"), "caar": ("CAAR", "{:+.2%}"),
+    "t": ("cross-sectional t", "{:+.2f}"), "p_t": ("p", "{:.3g}"),
+    "patell_z": ("Patell Z", "{:+.2f}"), "p_patell": ("p", "{:.3g}"),
+    "bmp_t": ("BMP t", "{:+.2f}"), "p_bmp": ("p", "{:.3g}"),
+    "kp_t": ("Kolari-Pynnönen t", "{:+.2f}"), "p_kp": ("p", "{:.3g}"),
+    "n_positive": ("CAR > 0", "{:d}"), "sign_z": ("sign Z", "{:+.2f}"), "p_sign": ("p", "{:.3g}"),
+}
+
+
+def write_study(outcome: StudyOutcome, reports_dir: Path) -> Path:
+    """Write the report into ``reports_dir/<name>/study/``; returns the path of its index.html."""
+    out_dir = Path(reports_dir) / outcome.name / "study"
+    files = {**study_csvs(outcome), "summary.json": json.dumps(study_summary(outcome), indent=2) + "\n"}
+    plot = caar_plot(outcome.result)
+    document = study_page(outcome, list(files))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        atomic_write_text(out_dir / name, text)
+    with temporary_path(out_dir / PLOT_NAME) as tmp:
+        tmp.write_bytes(plot)
+    atomic_write_text(out_dir / "index.html", document)
+    return out_dir / "index.html"
+
+
+def events_frame(outcome: StudyOutcome) -> pd.DataFrame:
+    """The studied events, one row each, in file order."""
+    return pd.DataFrame({
+        "event_id": [e.event.event_id for e in outcome.events],
+        "day0": pd.DatetimeIndex([e.day0 for e in outcome.events]),
+        "category": [e.event.category.value for e in outcome.events],
+        "tickers": [";".join(e.tickers) for e in outcome.events],
+        "headline": [e.event.headline for e in outcome.events],
+    })
+
+
+def skipped_frame(result: EventStudyResult) -> pd.DataFrame:
+    columns = ["event_id", "ticker", "day0", "reason"]
+    return pd.DataFrame([[s.event_id, s.ticker, s.day0, s.reason] for s in result.skipped], columns=columns)
+
+
+def study_csvs(outcome: StudyOutcome) -> dict[str, str]:
+    result = outcome.result
+    abnormal = result.abnormal.copy()
+    abnormal.columns = [str(day) for day in abnormal.columns]
+    frames = {
+        "events.csv": (events_frame(outcome), False),
+        "pairs.csv": (result.events, False),
+        "caar.csv": (result.caar, False),
+        "path.csv": (result.path, True),
+        "abnormal.csv": (abnormal, True),
+        "skipped.csv": (skipped_frame(result), False),
+    }
+    return {name: frame.to_csv(index=index, date_format="%Y-%m-%d", lineterminator="\n")
+            for name, (frame, index) in frames.items()}
+
+
+def study_summary(outcome: StudyOutcome) -> dict[str, Any]:
+    """summary.json: what was studied and the CAAR of every window with its clustering-adjusted test."""
+    result, settings = outcome.result, outcome.study.settings
+    return {
+        "name": outcome.name,
+        "market": result.market,
+        "model": result.model,
+        "source": source_label(outcome),
+        "pairs": len(result.events),
+        "skipped": len(result.skipped),
+        "events": events_frame(outcome)[["event_id", "day0", "headline"]].astype({"day0": str}).to_dict("records"),
+        "windows": [
+            {"window": row.window, "n": int(row.n), "caar": _finite(row.caar), "kp_t": _finite(row.kp_t),
+             "p_kp": _finite(row.p_kp)}
+            for row in result.caar.itertuples()
+        ],
+        "estimation": list(settings.estimation),
+    }
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: an undefined statistic (too few pairs) is null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def source_label(outcome: StudyOutcome) -> str:
+    settings = outcome.study.settings
+    if settings.shocks is None:
+        return f"events from {settings.events}"
+    scan = settings.shocks
+    versus = f" in excess of {scan.benchmark}" if scan.benchmark else ""
+    return f"shocks beyond {scan.threshold_pct:g}% in {', '.join(scan.tickers)}{versus}"
+
+
+def caar_plot(result: EventStudyResult) -> bytes:
+    """PNG of the CAAR path with its 95% band and the daily AAR; drawn on a bare Figure (Agg, no window)."""
+    path = result.path
+    fig = Figure(figsize=(9, 4.5), dpi=100)
+    ax = fig.subplots()
+    days = path.index.to_numpy()
+    ax.bar(days, path["aar"] * 100, color="#9bb7d4", label="AAR")
+    ax.fill_between(days, path["caar_lo"] * 100, path["caar_hi"] * 100, color="#f2b880", alpha=0.5,
+                    label="CAAR 95% band")
+    ax.plot(days, path["caar"] * 100, color="#c0392b", marker="o", markersize=3, label="CAAR")
+    ax.axhline(0, color="#555", linewidth=0.8)
+    ax.axvline(0, color="#555", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("trading days relative to day 0")
+    ax.set_ylabel("abnormal return, %")
+    n = int(path["n"].iloc[0]) if len(path) else 0
+    ax.set_title(f"CAAR, {n} event-ticker pairs, {result.model} model vs {result.market}")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def study_page(outcome: StudyOutcome, files: list[str]) -> str:
+    """The HTML page; ``files`` are the data files beside it, linked at the end."""
+    result = outcome.result
+    esc = html.escape
+    intro = (f"{esc(source_label(outcome))}; {esc(result.model)} model against {esc(result.market)}, "
+             f"estimated on days {result.estimation[0]}..{result.estimation[1]}. "
+             f"{len(result.events)} event-ticker pairs studied, {len(result.skipped)} skipped. "
+             f"Mean residual correlation r&#772; = {_fmt('{:.3f}', result.residual_correlation)} "
+             "(used by the Kolari-Pynnönen adjustment for event-date clustering).")
+    body = [
+        f"<p>{intro}</p>",
+        "<h2>Events</h2>", _events_table(outcome),
+        "<h2>Cumulative average abnormal return</h2>",
+        f'<img src="{PLOT_NAME}" alt="CAAR with its 95% band, days {result.path.index[0]} to {result.path.index[-1]}">',
+        _caar_table(result),
+        '<p class="note">p-values are two-sided: Student t with N-1 degrees of freedom for the t tests, normal '
+        "for Patell Z, exact binomial for the sign test.</p>",
+        "<h2>Each event and ticker</h2>", _pairs_table(result),
+        '<p class="note">Each t is the abnormal return (or CAR) over its forecast-error standard deviation '
+        "from the estimation window.</p>",
+        "<h2>Skipped pairs</h2>", _skipped_table(result),
+        "<h2>Files</h2>", _files_list(files),
+    ]
+    return page(f"{outcome.name}: event study", "\n".join(body), STYLE)
+
+
+def _fmt(pattern: str, value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return pattern.format(value)
+
+
+def html_table(rows: list[list[Any]], headers: list[str], formats: list[str]) -> str:
+    """A table with every cell escaped; cells with a numeric format are right-aligned."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    kinds = ["<td>" if f == "{}" else '<td class="num">' for f in formats]
+    lines = ["<tr>" + "".join(f"{k}{html.escape(_fmt(f, v))}</td>" for v, f, k in zip(row, formats, kinds)) + "</tr>"
+             for row in rows]
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def _events_table(outcome: StudyOutcome) -> str:
+    frame = events_frame(outcome)
+    return html_table(frame.to_numpy().tolist(), ["event", "day 0", "category", "tickers studied", "headline"],
+                      ["{}"] * 5)
+
+
+def _caar_table(result: EventStudyResult) -> str:
+    frame = result.caar[list(CAAR_COLUMNS)]
+    headers, formats = zip(*CAAR_COLUMNS.values())
+    return html_table(frame.to_numpy().tolist(), list(headers), list(formats))
+
+
+def _pairs_table(result: EventStudyResult) -> str:
+    labels = [window_label(w) for w in result.windows if w != (0, 0)]  # [0,0] is the AR day 0 column
+    columns = ["event_id", "ticker", "day0", "beta", "ar0", "t_ar0"]
+    columns += [c for label in labels for c in (f"car{label}", f"scar{label}")]
+    headers = ["event", "ticker", "day 0", "beta", "AR day 0", "t"]
+    headers += [h for label in labels for h in (f"CAR{label}", "t")]
+    formats = ["{}", "{}", "{}", "{:.2f}", "{:+.2%}", "{:+.2f}"] + ["{:+.2%}", "{:+.2f}"] * len(labels)
+    return html_table(result.events[columns].to_numpy().tolist(), headers, formats)
+
+
+def _skipped_table(result: EventStudyResult) -> str:
+    if not result.skipped:
+        return "<p>None: every event-ticker pair had the data it needs.</p>"
+    return html_table(skipped_frame(result).to_numpy().tolist(), ["event", "ticker", "day 0", "reason"],
+                      ["{}"] * 4)
+
+
+def _files_list(names: list[str]) -> str:
+    return "<ul>" + "".join(f'<li><a href="{html.escape(n)}">{html.escape(n)}</a></li>' for n in names) + "</ul>"

@@ -1,0 +1,316 @@
+"""Parameter sweeps: a ``[sweep]`` section (plus ``--grid`` options) -> a plan -> one result row per combination.
+
+A backtest file gains a section::
+
+    [sweep]
+    drop_pct = [5, 7, 10]          # a list, a "start:stop:step" range, or one value (newsbt.sweep.grid)
+    hold_days = "1:10:3"
+    constraints = ["take_profit_pct > stop_loss_pct"]
+    samples = 20                   # optional: a seeded random sample of the grid (seed = 1)
+    metric = "sharpe"              # ranks the results; also total_return, cagr, sortino, max_drawdown, win_rate
+    engine = "backtrader"          # or "fast": crash_dip replayed without Cerebro, trade for trade the same
+    backend = "local"              # or "dask" (scheduler = "tcp://host:8786", or "local" for a LocalCluster)
+    walk_forward = {train_days = 504, test_days = 126}   # optional
+
+Every other key names a strategy parameter. ``plan_sweep`` validates all of it and every combination
+before anything runs; ``run_sweep`` runs what is not done yet, writing each finished chunk to
+``reports/<name>/sweep/results/`` (see ``newsbt.sweep.store``), so an interrupted sweep resumes where
+it stopped. ``newsbt.sweep.report`` turns the outcome into the ranked table, heatmaps and statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pandas as pd
+from pydantic import Field, ValidationError
+
+from newsbt.sweep import grid
+from newsbt.backtest.inputs import load_events_for
+from newsbt.backtest.engine import required_tickers
+from newsbt.core.errors import NewsbtError, located
+from newsbt.data.prices import load_prices, resolve_data_dir
+from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
+from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
+from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
+from newsbt.sweep.store import TABLE_COLUMNS, SweepStore
+from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
+
+Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
+METRICS: tuple[str, ...] = get_args(Metric)
+RETURN_METRICS = METRICS[:-1]  # the ones computed from daily returns alone (walk-forward ranks by these)
+CHUNK_CAP = {"backtrader": 2, "fast": 16}  # combinations per task: a chunk is the most a kill can lose
+
+
+class WalkForwardSettings(StrictModel):
+    train_days: int = Field(ge=2, description="sessions in each in-sample window")
+    test_days: int = Field(ge=1, description="sessions in each out-of-sample window that follows it")
+
+
+class SweepSettings(StrictModel):
+    """The non-parameter keys of ``[sweep]``."""
+
+    constraints: tuple[str, ...] = ()
+    samples: int | None = Field(None, ge=1)
+    seed: int = Field(1, ge=0)
+    metric: Metric = "sharpe"
+    engine: Literal["backtrader", "fast"] = "backtrader"
+    backend: Literal["local", "dask"] = "local"
+    workers: int | None = Field(None, ge=1)
+    scheduler: str | None = None
+    pbo_blocks: int = Field(16, ge=2, description="S of PBO's CSCV (even); lowered when sessions are few")
+    walk_forward: WalkForwardSettings | None = None
+
+
+SETTING_KEYS = tuple(SweepSettings.model_fields)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: the base spec, its settings, the combinations to run (in order) and their hash."""
+
+    spec: BacktestSpec
+    settings: SweepSettings
+    plan: grid.SweepPlan
+    names: tuple[str, ...]  # the swept parameters, in grid order
+    tickers: tuple[str, ...]  # every ticker any combination needs, the benchmark included
+    spec_hash: str
+
+    @property
+    def combinations(self) -> tuple[grid.Combination, ...]:
+        return self.plan.combinations
+
+    def spec_for(self, index: int) -> BacktestSpec:
+        """The backtest spec of combination ``index`` (the base spec with its parameters)."""
+        return self.spec.with_params(**self.combinations[index])
+
+    def describe(self) -> str:
+        plan = self.plan
+        steps = [f"grid {plan.grid_size:,}"]
+        if plan.constraints:
+            steps.append(f"{plan.n_after_constraints:,} after constraints")
+        if plan.samples is not None and plan.n_sampled < plan.n_after_constraints:
+            steps.append(f"{plan.n_sampled:,} sampled (seed {plan.seed})")
+        return (f"{len(self.combinations):,} combinations of {self.spec.strategy.name} over "
+                f"{' x '.join(self.names)} ({', '.join(steps)})")
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Handed to the progress callback after each finished combination (and once at the start)."""
+
+    done: int  # combinations finished, those resumed from an earlier run included
+    total: int
+    resumed: int  # finished before this run started
+    failed: int  # combinations of this run that raised
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """Every combination's result row (by combination index) and the daily returns of those that ran."""
+
+    sweep: Sweep
+    directory: Path  # reports/<name>/sweep
+    table: pd.DataFrame
+    returns: pd.DataFrame  # sessions x combination index
+    ran: int
+    resumed: int
+    failed: int
+    discarded: int  # saved results of a different sweep (or not resumed) that were removed first
+    seconds: float
+
+
+class SweepInterrupted(NewsbtError):
+    """Ctrl-C during a sweep: finished combinations are kept, and the same command resumes."""
+
+
+def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = ()) -> Sweep:
+    """Read a backtest file's ``[sweep]`` (after ``--set`` overrides, ``--grid`` options win) and plan it."""
+    file = read_backtest_file(path, overrides)
+    section = dict(file.raw.get("sweep", {}))
+    return sweep_from_section(spec_of(file), section, grid.parse_grid_options(grid_args), source=file.path,
+                              text=file.text, overridden=file.overridden)
+
+
+def sweep_from_section(
+    spec: BacktestSpec, section: Mapping[str, Any], grid_values: Mapping[str, Any] | None = None,
+    source: object = "<sweep>", text: str = "", overridden: frozenset = frozenset(),
+) -> Sweep:
+    """Validate a ``[sweep]`` mapping (and ``--grid`` values) against ``spec``'s strategy and plan it."""
+    known = list(get_strategy(spec.strategy.name).Params.model_fields)
+    for key in section:
+        if key not in SETTING_KEYS and key not in known:
+            raise error_at(source, text, overridden, "sweep", key,
+                           f"unknown key {key!r} in [sweep]{suggest(key, [*SETTING_KEYS, *known])}")
+    settings = _settings({k: v for k, v in section.items() if k in SETTING_KEYS}, source, text, overridden)
+    values = {**{k: v for k, v in section.items() if k not in SETTING_KEYS}, **(grid_values or {})}
+    if not values:
+        raise located(source, None, "nothing to sweep: give parameter values in [sweep] or with --grid name=values")
+    _check_choices(spec, settings, values)
+    plan = grid.plan_sweep(values, constraints=settings.constraints, samples=settings.samples, seed=settings.seed,
+                           known=known, base=spec.strategy.params)
+    tickers = _validate_combinations(spec, plan.combinations)
+    digest = grid.spec_hash(spec.strategy.name, spec.model_dump(mode="json"), plan.combinations,
+                            {"engine": settings.engine})
+    return Sweep(spec, settings, plan, tuple(values), tickers, digest)
+
+
+def _settings(raw: Mapping[str, Any], source: object, text: str, overridden: frozenset) -> SweepSettings:
+    try:
+        return SweepSettings.model_validate(dict(raw))
+    except ValidationError as exc:
+        err = first_error(exc)
+        loc = [str(p) for p in err["loc"]]
+        top = loc[0] if loc else None
+        nested = top == "walk_forward" and len(loc) > 1  # a key inside walk_forward = {...}
+        if nested:
+            name, key, model = "sweep.walk_forward", loc[1], WalkForwardSettings
+        else:
+            name, key, model = "sweep", top, SweepSettings
+        message = describe(err, name, key, list(model.model_fields))
+        raise error_at(source, text, overridden, "sweep", top, message) from None
+
+
+def _check_choices(spec: BacktestSpec, settings: SweepSettings, names: Iterable[str]) -> None:
+    if settings.engine == "fast" and (not has_fast_engine(spec.strategy.name) or spec.costs.cash_interest_pct):
+        raise NewsbtError('[sweep] engine = "fast" replays crash_dip without cash interest only; '
+                          'use engine = "backtrader"')
+    if settings.walk_forward and settings.metric not in RETURN_METRICS:
+        raise NewsbtError(f"[sweep] walk_forward ranks windows by a return metric ({', '.join(RETURN_METRICS)}), "
+                          f"not {settings.metric!r}")
+    clash = set(names) & set(TABLE_COLUMNS)
+    if clash:
+        raise NewsbtError(f"parameter {sorted(clash)[0]!r} has the name of a result column; it cannot be swept")
+    if settings.pbo_blocks % 2:
+        raise NewsbtError(f"[sweep] pbo_blocks must be even, got {settings.pbo_blocks}")
+
+
+def _validate_combinations(spec: BacktestSpec, combinations: Iterable[grid.Combination]) -> tuple[str, ...]:
+    """Refuse any combination the strategy would refuse; return the tickers all combinations need."""
+    tickers: dict[str, None] = {}
+    for combo in combinations:
+        params = {**spec.strategy.params, **combo}
+        try:
+            validate_params(spec.strategy.name, params, source="[sweep]")
+        except NewsbtError as exc:
+            raise NewsbtError(f"{exc} (combination {json.dumps(combo)})") from None
+        tickers.update(dict.fromkeys(required_tickers(spec.with_params(**combo))))
+    return tuple(tickers)
+
+
+def run_sweep(
+    sweep: Sweep,
+    data_dir: str | Path | None = None,
+    reports_dir: str | Path = "reports",
+    backend: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = True,
+    progress: Callable[[SweepProgress], None] | None = None,
+    prices: Mapping[str, pd.DataFrame] | None = None,
+) -> SweepOutcome:
+    """Run the combinations not already saved; ``backend``/``workers``/``scheduler`` default to ``[sweep]``'s.
+
+    Prices (and the spec's news events) are loaded and validated once here, before any saved result
+    is touched, then handed to each worker once. Ctrl-C cancels what is pending, keeps every
+    finished part and raises ``SweepInterrupted`` saying how to resume.
+    """
+    started = time.perf_counter()
+    backend = backend or sweep.settings.backend
+    if backend not in ("local", "dask"):
+        raise NewsbtError(f"unknown backend {backend!r}; expected 'local' or 'dask'")
+    if prices is None:
+        prices = load_prices(sweep.tickers, resolve_data_dir(data_dir))
+    setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
+                        tuple(load_events_for(sweep.spec, data_dir)))
+    store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
+    state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
+    todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
+    counter = _Counter(len(sweep.combinations), len(state.done), progress)
+    if todo:
+        stream = _results(setup, todo, backend, workers or sweep.settings.workers,
+                          scheduler or sweep.settings.scheduler, sweep.spec_hash)
+        _consume(stream, store, counter)
+    table, returns = store.load()
+    return SweepOutcome(sweep, store.directory, table, returns, len(todo), len(state.done),
+                        counter.failed, state.discarded, time.perf_counter() - started)
+
+
+@dataclass
+class _Counter:
+    """Counts finished combinations for the progress callback."""
+
+    total: int
+    resumed: int
+    callback: Callable[[SweepProgress], None] | None
+    done: int = 0
+    failed: int = 0
+
+    def __post_init__(self) -> None:
+        self.done = self.resumed
+        self._report()
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.done += 1
+            self.failed += row["error"] is not None
+            self._report()
+
+    def _report(self) -> None:
+        if self.callback is not None:
+            self.callback(SweepProgress(self.done, self.total, self.resumed, self.failed))
+
+
+def _consume(stream: Iterator[list[dict[str, Any]]], store: SweepStore, counter: _Counter) -> None:
+    try:
+        with closing(stream):
+            for rows in stream:
+                store.write_part(rows)
+                counter.add(rows)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(
+            f"interrupted: {counter.done} of {counter.total} combinations are saved in {store.results_dir}; "
+            "run the same command again to resume"
+        ) from None
+
+
+def _results(setup: WorkerSetup, todo: list[int], backend: str, workers: int | None, scheduler: str | None,
+             key: str) -> Iterator[list[dict[str, Any]]]:
+    """Finished chunks of result rows, in completion order, from the chosen backend."""
+    if backend == "dask":
+        try:
+            from newsbt.sweep.daskbackend import dask_results
+        except ImportError as exc:
+            raise NewsbtError(f"backend 'dask' needs dask and distributed ({exc.name} is missing); "
+                              "install them with: pip install 'newsbt[dask]'") from None
+        n_workers = workers or 2
+        return dask_results(setup, _chunks(todo, n_workers, setup.engine), n_workers, scheduler, key)
+    n_workers = min(workers or os.cpu_count() or 1, len(todo))
+    if n_workers == 1:
+        return serial_results(setup, _chunks(todo, 1, setup.engine))
+    return local_results(setup, _chunks(todo, n_workers, setup.engine), n_workers)
+
+
+def _chunks(todo: list[int], workers: int, engine: str) -> list[list[int]]:
+    """Split the pending indices into chunks: about four per worker, at most ``CHUNK_CAP`` combinations each."""
+    size = max(1, min(CHUNK_CAP[engine], math.ceil(len(todo) / (workers * 4))))
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
+
+
+def _manifest(sweep: Sweep) -> dict[str, Any]:
+    return {
+        "spec_hash": sweep.spec_hash,
+        "name": sweep.spec.run.name,
+        "strategy": sweep.spec.strategy.name,
+        "parameters": list(sweep.names),
+        "combinations": len(sweep.combinations),
+        "engine": sweep.settings.engine,
+    }

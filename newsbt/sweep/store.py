@@ -1,0 +1,137 @@
+"""Where a sweep keeps its work: ``reports/<name>/sweep/manifest.json`` and ``results/part-*.parquet``.
+
+Each finished chunk of combinations becomes one parquet part named after its lowest combination
+index, written to a temporary name and renamed into place, so a killed sweep leaves whole parts or
+none. The manifest holds the sweep's hash: the same sweep resumes (finished combinations are
+skipped, those that raised are tried again), a different one starts afresh and the old parts are
+removed. Parts hold one row per combination: its index, parameters (JSON), headline figures, error
+text (None when it ran) and daily returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from newsbt.core.atomic import atomic_write_text, temporary_path
+from newsbt.core.errors import NewsbtError
+
+METRIC_COLUMNS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "trades", "win_rate", "exposure")
+SCHEMA = pa.schema([
+    ("combination", pa.int64()),
+    ("params", pa.string()),
+    *[(name, pa.int64() if name == "trades" else pa.float64()) for name in METRIC_COLUMNS],
+    ("final_value", pa.float64()),
+    ("refused_orders", pa.int64()),
+    ("error", pa.string()),
+    ("dates", pa.list_(pa.date32())),
+    ("returns", pa.list_(pa.float64())),
+])
+TABLE_COLUMNS = ("combination", *METRIC_COLUMNS, "final_value", "refused_orders", "error")
+
+
+@dataclass(frozen=True)
+class StoreState:
+    done: frozenset[int]  # combinations already saved (resumed)
+    discarded: int  # saved combinations of a different sweep (or of this one, not resumed) that were removed
+
+
+@dataclass(frozen=True)
+class SweepStore:
+    directory: Path  # reports/<name>/sweep
+
+    @property
+    def results_dir(self) -> Path:
+        return self.directory / "results"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / "manifest.json"
+
+    def prepare(self, spec_hash: str, manifest: Mapping[str, Any], resume: bool) -> StoreState:
+        """Resume the saved sweep with ``spec_hash`` (when ``resume``), else clear old parts and start afresh."""
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.results_dir.glob(".part-*"):  # temporary files of a killed run
+            stale.unlink()
+        if resume and self._saved_hash() == spec_hash:
+            self._drop_errors()
+            return StoreState(frozenset(self.done()), 0)
+        discarded = len(self.done())
+        for part in self.parts():
+            part.unlink()
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+        return StoreState(frozenset(), discarded)
+
+    def parts(self) -> list[Path]:
+        return sorted(self.results_dir.glob("part-*.parquet"))
+
+    def done(self) -> set[int]:
+        return {i for part in self.parts() for i in pq.read_table(part, columns=["combination"])[0].to_pylist()}
+
+    def write_part(self, rows: Sequence[Mapping[str, Any]]) -> Path:
+        """Save finished combinations as one part, atomically."""
+        path = self.results_dir / f"part-{min(r['combination'] for r in rows):07d}.parquet"
+        table = pa.Table.from_pylist(list(rows), schema=SCHEMA)
+        _write_parquet(table, path)
+        return path
+
+    def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
+        parts = self.parts()
+        table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
+        frame = table.to_pandas().sort_values("combination", kind="stable").reset_index(drop=True)
+        twice = frame["combination"][frame["combination"].duplicated()]
+        if len(twice):
+            raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
+                              "remove the folder (or run without resume) and run the sweep again")
+        return _results_table(frame), _returns_matrix(frame)
+
+    def _drop_errors(self) -> None:
+        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed)."""
+        for part in self.parts():
+            table = pq.read_table(part, schema=SCHEMA)
+            kept = table.filter(pc.is_null(table["error"]))
+            if kept.num_rows == 0:
+                part.unlink()
+            elif kept.num_rows < table.num_rows:
+                _write_parquet(kept, part)
+
+    def _saved_hash(self) -> str | None:
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8")).get("spec_hash")
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+
+def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Combination index, one column per swept parameter, then the figures and the error."""
+    params = pd.DataFrame([json.loads(p) for p in frame["params"]], index=frame.index)
+    out = pd.concat([frame[["combination"]], params, frame[list(TABLE_COLUMNS[1:-1])]], axis=1)
+    out["error"] = pd.Series([e if isinstance(e, str) else None for e in frame["error"]], index=frame.index,
+                             dtype=object)
+    return out
+
+
+def _returns_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    """Daily returns, one column per combination that ran; a session a combination has no bar on counts 0."""
+    ran = frame[frame["error"].isna()]
+    series = {
+        int(row.combination): pd.Series(row.returns, index=pd.DatetimeIndex(row.dates, name="date"))
+        for row in ran.itertuples(index=False)
+    }
+    matrix = pd.DataFrame(series).sort_index().fillna(0.0) if series else pd.DataFrame()
+    matrix.columns.name = "combination"
+    return matrix
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    with temporary_path(path) as tmp:  # a temporary ".part-*" sibling, renamed into place when whole
+        pq.write_table(table, tmp)
