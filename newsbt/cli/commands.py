@@ -5,57 +5,23 @@ User mistakes (``NewsbtError``) print one line on stderr and exit with status 1,
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.progress import Progress, ProgressColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsbt import api
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
+from newsbt.cli.common import (
+    NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, out, progress_bar, stage,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Backtest news-driven trading strategies, point-in-time.")
-out = Console()
-err = Console(stderr=True)
-NEW_YORK = "America/New_York"
-
-DataDir = Annotated[Optional[Path], typer.Option(
-    "--data-dir", help="Price directory (default: $NEWSBT_DATA_DIR, else data/prices/).")]
-ReportsDir = Annotated[Path, typer.Option("--reports-dir", help="Where reports are written.")]
-Overrides = Annotated[Optional[list[str]], typer.Option(
-    "--set", help="Override a value of the backtest file, e.g. --set strategy.drop_pct=10 (repeatable).")]
-
-
-class RateColumn(ProgressColumn):
-    """Items per second, once rich has measured it."""
-
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:.1f}/s" if task.speed else "")
-
-
-@contextlib.contextmanager
-def stage(progress: Progress, text: str) -> Iterator[None]:
-    task = progress.add_task(text, total=None)
-    try:
-        yield
-    except BaseException:
-        progress.update(task, completed=0, total=1, description=f"[red]✗[/] {text}")
-        raise
-    progress.update(task, completed=1, total=1, description=f"[green]✓[/] {text}")
-
-
-def progress_bar() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=err, transient=False)
-
 
 @app.command()
 def run(
