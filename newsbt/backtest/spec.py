@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from newsbt.core.errors import NewsbtError, located
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest, toml_error_line
