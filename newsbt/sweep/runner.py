@@ -37,7 +37,7 @@ from newsbt.sweep import grid
 from newsbt.backtest.inputs import load_events_for
 from newsbt.backtest.engine import required_tickers
 from newsbt.core.errors import NewsbtError, located
-from newsbt.data.prices import load_prices, resolve_data_dir
+from newsbt.data.sources import price_sources
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
@@ -228,7 +228,7 @@ def run_sweep(
     if backend not in ("local", "dask"):
         raise NewsbtError(f"unknown backend {backend!r}; expected 'local' or 'dask'")
     if prices is None:
-        prices = load_prices(sweep.tickers, resolve_data_dir(data_dir))
+        prices = price_sources(data_dir).load(sweep.tickers)
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
