@@ -47,7 +47,7 @@ def fmt(name: str, value: Any) -> str:
 
 
 def label(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
+    return LABELS.get(name, name)  # a parameter keeps the name it has in backtest files
 
 
 def side_by_side(strategy: Mapping[str, Any], benchmark: Mapping[str, Any]) -> list[tuple[str, str, str]]:

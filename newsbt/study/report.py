@@ -32,14 +32,14 @@ from matplotlib.figure import Figure
 
 from newsbt.core.atomic import atomic_write_text, temporary_path
 from newsbt.study.model import EventStudyResult, window_label
-from newsbt.reports.htmlpage import page
+from newsbt.reports.htmlpage import page, table
 
 if TYPE_CHECKING:  # the runner calls this module; the outcome's type is only named here
     from newsbt.study.runner import StudyOutcome
 
 PLOT_NAME = "caar.png"
 STYLE = """th,td{white-space:nowrap}td:last-child{white-space:normal}
-td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%}.note{color:#555}"""
+img{max-width:100%}.note{color:#555}"""
 CAAR_COLUMNS = {  # caar.csv column -> (header, format)
     "window": ("window", "{}"), "n": ("N", "{:d}"), "caar": ("CAAR", "{:+.2%}"),
     "t": ("cross-sectional t", "{:+.2f}"), "p_t": ("p", "{:.3g}"),
@@ -189,12 +189,9 @@ def _fmt(pattern: str, value: Any) -> str:
 
 
 def html_table(rows: list[list[Any]], headers: list[str], formats: list[str]) -> str:
-    """A table with every cell escaped; cells with a numeric format are right-aligned."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    kinds = ["<td>" if f == "{}" else '<td class="num">' for f in formats]
-    lines = ["<tr>" + "".join(f"{k}{html.escape(_fmt(f, v))}</td>" for v, f, k in zip(row, formats, kinds)) + "</tr>"
-             for row in rows]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    """A sortable table with every cell escaped; cells with a numeric format are right-aligned."""
+    numeric = {i for i, f in enumerate(formats) if f != "{}"}
+    return table(headers, [[_fmt(f, v) for v, f in zip(row, formats)] for row in rows], numeric)
 
 
 def _events_table(outcome: StudyOutcome) -> str:

@@ -31,7 +31,8 @@ import pandas as pd  # noqa: E402
 from newsbt.backtest.inputs import run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
-from newsbt.reports.htmlpage import figure, page  # noqa: E402
+from newsbt.reports.figures import fmt, label  # noqa: E402
+from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
 from newsbt.data.sources import price_sources  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
@@ -179,7 +180,7 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
         return ""
     if not wf["available"]:
         return f"<h2>Walk-forward</h2><p>Not available: {html.escape(wf['reason'])}</p>"
-    figures = ", ".join(f"{html.escape(k)} {figure(wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
+    figures = ", ".join(f"{html.escape(label(k))} {fmt(k, wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
     return (f"<h2>Walk-forward</h2><p>{wf['windows']} windows of {wf['train_days']} sessions in sample, "
             f"{wf['test_days']} out of sample: {figures}. Each window takes the chosen combination's returns "
             "from its full-period run (positions carried in, no re-entry). "
@@ -187,12 +188,11 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
             + '<a href="walk_forward/windows.csv">windows</a></p>')
 
 
-def _table_html(table: pd.DataFrame, names: tuple[str, ...]) -> str:
+def _table_html(ranked_rows: pd.DataFrame, names: tuple[str, ...]) -> str:
     columns = ["rank", "combination", *names, "total_return", "cagr", "sharpe", "max_drawdown", "trades", "error"]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(figure(row[c]))}</td>" for c in columns) + "</tr>"
-                   for _, row in table.iterrows())
-    return f"<table><tr>{head}</tr>{body}</table>"
+    rows = [[fmt(c, row[c]) if c != "error" or isinstance(row[c], str) else "" for c in columns]
+            for _, row in ranked_rows.iterrows()]
+    return table([label(c) for c in columns], rows, numeric=set(range(len(columns) - 1)))
 
 
 def _jsonable(value: Any) -> Any:
