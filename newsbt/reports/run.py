@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from newsbt.reports.backend import headless
 
-matplotlib.use("Agg")  # never open a window, whatever backend the user's environment prefers
+headless()  # never open a window, whatever backend the user's environment prefers (notebooks keep theirs)
 
 import pandas as pd  # noqa: E402
 

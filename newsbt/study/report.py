@@ -180,6 +180,17 @@ def study_page(outcome: StudyOutcome, files: list[str]) -> str:
     return page(f"{outcome.name}: event study", "\n".join(body), STYLE)
 
 
+def study_html(outcome: StudyOutcome) -> str:
+    """Notebook output: the events, the CAAR per window with its tests, and the CAAR plot inline."""
+    from newsbt.reports.charts import png_data_uri
+
+    result = outcome.result
+    return (f"<div><b>{html.escape(outcome.name)}</b>: {html.escape(source_label(outcome))}; "
+            f"{len(result.events)} event-ticker pairs, {len(result.skipped)} skipped"
+            f"{_events_table(outcome)}{_caar_table(result)}"
+            f'<img src="{png_data_uri(caar_plot(result))}" alt="CAAR with its 95% band"></div>')
+
+
 def _fmt(pattern: str, value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "n/a"

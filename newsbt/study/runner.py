@@ -31,7 +31,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from newsbt.core.errors import NewsbtError, located
 from newsbt.data.events import Category, Event, event_timing, load_events
-from newsbt.study.report import write_study
+from newsbt.study.report import study_html, write_study
 from newsbt.study.model import (
     DEFAULT_ESTIMATION, DEFAULT_PATH, DEFAULT_WINDOWS, EventPair, EventStudyResult, returns_from_prices,
     run_event_study,
@@ -117,6 +117,10 @@ class StudyOutcome:
     def write(self, reports_dir: str | Path = "reports") -> Path:
         """Write ``<reports_dir>/<name>/study/``; returns the path of its index.html."""
         return write_study(self, Path(reports_dir))
+
+    def _repr_html_(self) -> str:
+        """Notebook output: events, CAAR table and plot (see :func:`newsbt.study.report.study_html`)."""
+        return study_html(self)
 
 
 def load_study(source: StudySource, overrides: Iterable[str] = ()) -> Study:

@@ -132,11 +132,14 @@ class SweepInterrupted(NewsbtError):
     """Ctrl-C during a sweep: finished combinations are kept, and the same command resumes."""
 
 
-def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = ()) -> Sweep:
-    """Read a backtest file's ``[sweep]`` (after ``--set`` overrides, ``--grid`` options win) and plan it."""
+def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = (),
+               grid_values: Mapping[str, Any] | None = None) -> Sweep:
+    """Read a backtest file's ``[sweep]`` (after ``--set`` overrides) and plan it; ``--grid`` options, then
+    ``grid_values`` (the Python API's ``{"drop_pct": [5, 7]}``), win over the file's values."""
     file = read_backtest_file(path, overrides)
     section = dict(file.raw.get("sweep", {}))
-    return sweep_from_section(spec_of(file), section, grid.parse_grid_options(grid_args), source=file.path,
+    values = {**grid.parse_grid_options(grid_args), **(grid_values or {})}
+    return sweep_from_section(spec_of(file), section, values, source=file.path,
                               text=file.text, overridden=file.overridden)
 
 
