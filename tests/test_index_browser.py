@@ -117,7 +117,7 @@ def assert_only_the_sort_script(driver: webdriver.Chrome) -> None:
     assert [(s.get_attribute("src"), s.get_attribute("innerHTML")) for s in scripts] == [("", SORT_SCRIPT)]
 
 
-def column(driver: webdriver.Chrome, table: WebElement, index: int) -> list[str]:
+def column(table: WebElement, index: int) -> list[str]:
     return [row.find_elements(By.TAG_NAME, "td")[index].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
 
 
@@ -176,13 +176,13 @@ def test_clicking_a_header_sorts_numbers_by_value_text_a_to_z_and_n_a_last(repor
     browser.get(base_url + "sorting.html")
     grid = browser.find_element(By.CSS_SELECTOR, "table.sortable")
     click_header(grid, "figure")
-    assert column(browser, grid, 1) == ["-26.70%", "-1.84 (p 0.0928)", "+5.61%", "1,234.50", "n/a"]
+    assert column(grid, 1) == ["-26.70%", "-1.84 (p 0.0928)", "+5.61%", "1,234.50", "n/a"]
     click_header(grid, "figure")
-    assert column(browser, grid, 1) == ["1,234.50", "+5.61%", "-1.84 (p 0.0928)", "-26.70%", "n/a"]
+    assert column(grid, 1) == ["1,234.50", "+5.61%", "-1.84 (p 0.0928)", "-26.70%", "n/a"]
     click_header(grid, "name")
-    assert column(browser, grid, 0) == ["a", "b", "C", "d", "e"]
+    assert column(grid, 0) == ["a", "b", "C", "d", "e"]
     click_header(grid, "date")
-    assert column(browser, grid, 2) == ["2023-12-31", "2024-01-15", "2024-02-29", "2024-03-01", "n/a"]
+    assert column(grid, 2) == ["2023-12-31", "2024-01-15", "2024-02-29", "2024-03-01", "n/a"]
     assert [th.get_attribute("aria-sort") for th in grid.find_elements(By.CSS_SELECTOR, "thead th")] == [
         None, None, "ascending"]
     assert console_errors(browser) == []
@@ -196,20 +196,20 @@ def test_run_and_sweep_pages_read_well_and_sort(reports: Path, base_url: str, br
     total = next(r for r in figures.find_elements(By.CSS_SELECTOR, "tbody tr") if r.text.startswith("total return"))
     assert total.text.count("%") == 2  # strategy and benchmark, both as percentages
     trades = browser.find_element(By.CSS_SELECTOR, "table.sortable")
-    assert column(browser, trades, 0) == ["AAA", "BBB"]
+    assert column(trades, 0) == ["AAA", "BBB"]
     click_header(trades, "P&L")
-    assert column(browser, trades, 6) == ["+436.00", "+888.00"] and column(browser, trades, 0) == ["BBB", "AAA"]
+    assert column(trades, 6) == ["+436.00", "+888.00"] and column(trades, 0) == ["BBB", "AAA"]
     click_header(trades, "P&L")
-    assert column(browser, trades, 0) == ["AAA", "BBB"]
+    assert column(trades, 0) == ["AAA", "BBB"]
     browser.get(base_url + "sweeptest/sweep/index.html")
     assert console_errors(browser) == []
     top = browser.find_element(By.CSS_SELECTOR, "table.sortable")
     headers = [th.text for th in top.find_elements(By.CSS_SELECTOR, "thead th")]
     assert headers[:3] == ["rank", "combination", "drop_pct"] and "total return" in headers
-    ranks = column(browser, top, 0)
+    ranks = column(top, 0)
     assert ranks == sorted(ranks, key=int)
     click_header(top, "rank")
     click_header(top, "rank")
-    assert column(browser, top, 0) == sorted(ranks, key=int, reverse=True)
-    returns = column(browser, top, headers.index("total return"))
+    assert column(top, 0) == sorted(ranks, key=int, reverse=True)
+    returns = column(top, headers.index("total return"))
     assert all(value.endswith("%") for value in returns)

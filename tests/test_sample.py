@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from newsbt.cli import app
@@ -87,6 +90,21 @@ def test_pack_round_trips_exact_values(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(loaded[ticker], read_price_file(tmp_path / "prices" / f"{ticker}.csv"),
                                       check_exact=True)
         assert loaded[ticker]["close"].tolist() == expected["close"].tolist()  # 1/3 survives, bit for bit
+
+
+@settings(max_examples=25, deadline=None)
+@given(closes=st.lists(st.floats(min_value=1e-4, max_value=1e6, allow_nan=False, allow_infinity=False),
+                       min_size=1, max_size=20),
+       volume=st.integers(min_value=0, max_value=2**53))
+def test_any_valid_prices_survive_packing_bit_for_bit(closes, volume):
+    expected = frame(closes).assign(volume=volume)
+    with tempfile.TemporaryDirectory() as tmp:
+        prices = write_price_files(Path(tmp) / "prices", {"AAA": expected})
+        sample.pack_daily(prices, Path(tmp) / "embedded" / "prices.parquet")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sample, "EMBEDDED", Path(tmp) / "embedded")
+            loaded = sample.load_sample(["AAA"])["AAA"]
+        pd.testing.assert_frame_equal(loaded, read_price_file(prices / "AAA.csv"), check_exact=True)
 
 
 def test_packed_rows_are_validated_like_a_csv(tmp_path, monkeypatch):

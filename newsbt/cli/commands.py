@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -21,8 +21,9 @@ from newsbt.cli.common import (
     NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode="markdown",
-                  help="Backtest news-driven trading strategies, point-in-time.")
+# Help texts are markdown, not rich markup: "[sweep]" must print as written, not vanish as a style tag.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode="markdown", help="Backtest news-driven trading strategies, point-in-time.")
 
 @app.command()
 def run(
@@ -52,7 +53,7 @@ def _headline_table(result: api.Result) -> Table:
     from newsbt.reports.figures import side_by_side
 
     spec = result.spec
-    table = Table(title=f"{spec.run.name}: {spec.run.start} → {spec.run.end}", title_justify="left",
+    table = Table(title=escape(f"{spec.run.name}: {spec.run.start} → {spec.run.end}"), title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("")
     table.add_column(escape(spec.strategy.name), justify="right")
