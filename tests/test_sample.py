@@ -6,6 +6,7 @@ ship in a built wheel, be validated like a CSV, and serve only what the director
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,10 +69,17 @@ def test_sample_ships_the_seed_event_calendar_unchanged():
 
 
 def test_a_built_wheel_holds_the_sample(tmp_path):
-    """A non-editable install gets the data: package-data in pyproject ships embedded/ in the wheel."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path)], check=True, capture_output=True)
-    [wheel] = tmp_path.glob("newsbt-*.whl")
+    """A non-editable install gets the data: package-data in pyproject ships embedded/ in the wheel.
+
+    Built offline from a copy of the sources (setuptools writes build/ beside them)."""
+    source = tmp_path / "source"
+    for name in ("newsbt", "strategies"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path / "dist")], check=True, capture_output=True)
+    [wheel] = (tmp_path / "dist").glob("newsbt-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "newsbt/data/embedded/prices.parquet" in names and "newsbt/data/embedded/ai_news.csv" in names
 
