@@ -2,9 +2,11 @@
 
     from newsbt import api
     spec = api.load_spec("backtests/ai_crash_dip.toml", ["strategy.drop_pct=10"])
-    result = api.run(spec)                      # prices from $NEWSBT_DATA_DIR or data/prices/
-    result.stats["sharpe"], result.trades.head()
+    result = api.run(spec)      # prices: --data-dir/$NEWSBT_DATA_DIR, data/prices/, else the bundled sample
+    result.stats["sharpe"], result.trades.head(), result.plot()
     result.tearsheet("my_tearsheet.html")
+    sweep = api.sweep("backtests/ai_crash_dip_sweep.toml", grid={"drop_pct": [5, 7, 10]})
+    sweep.table.head(), sweep.heatmap("drop_pct", "hold_days")
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from newsbt.backtest.registry import load_entry_points
 from newsbt.backtest.spec import BacktestSpec, load_spec, spec_from_dict
 from newsbt.data.events import Event
 from newsbt.reports.result import Result
+from newsbt.study.runner import StudyOutcome, run_study
+from newsbt.sweep.result import SweepResult
 
-__all__ = ["Result", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for", "run"]
+__all__ = ["Result", "SweepResult", "StudyOutcome", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for", "run", "sweep",
+           "study"]
 
 load_entry_points()  # the API is an edge: installed strategies (built-in or third-party) are known by name
 
@@ -44,3 +49,37 @@ def run(
     elif not isinstance(spec, BacktestSpec):
         spec = spec_from_dict(spec, strategy_cls=strategy)
     return Result(run_spec(spec, prices, data_dir, events, strategy))
+
+
+def sweep(
+    backtest: str | Path,
+    grid: Mapping[str, Any] | None = None,
+    overrides: Iterable[str] = (),
+    data_dir: str | Path | None = None,
+    reports_dir: str | Path = "reports",
+    workers: int | None = None,
+    backend: str | None = None,
+    resume: bool = True,
+    report: bool = True,
+    tearsheets: bool = False,
+) -> SweepResult:
+    """Sweep a backtest file's parameters, as ``newsbt sweep`` does; returns the ranked table and heatmaps.
+
+    ``grid`` gives values to try, e.g. ``{"drop_pct": [5, 7, 10], "hold_days": "1:10:3"}``, over the
+    file's ``[sweep]``. ``report`` writes ``reports_dir/<name>/sweep/`` (``tearsheets``: with the best
+    combination's QuantStats tearsheet); finished combinations are kept there and resumed.
+    """
+    from newsbt.data.sources import price_sources
+    from newsbt.sweep.report import write_sweep_report
+    from newsbt.sweep.runner import plan_sweep, run_sweep
+
+    planned = plan_sweep(backtest, overrides, grid_values=grid)
+    prices = price_sources(data_dir).load(planned.tickers, (planned.spec.run.start, planned.spec.run.end))
+    outcome = run_sweep(planned, data_dir, reports_dir, backend=backend, workers=workers, resume=resume, prices=prices)
+    page = write_sweep_report(outcome, data_dir, prices=prices, tearsheets=tearsheets) if report else None
+    return SweepResult(outcome, page)
+
+
+def study(backtest: str | Path, overrides: Iterable[str] = (), data_dir: str | Path | None = None) -> StudyOutcome:
+    """Run a backtest file's ``[study]`` event study (``.write(reports_dir)`` writes its report)."""
+    return run_study(backtest, data_dir=data_dir, overrides=overrides)

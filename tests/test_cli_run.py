@@ -134,3 +134,19 @@ def test_report_noise_is_silenced_but_user_warnings_are_not(tmp_path, caplog):
         warnings.warn("a warning from the user's own code", UserWarning)
     assert [str(w.message) for w in caught] == ["a warning from the user's own code"]
     assert not [r for r in caplog.records if r.name.startswith("matplotlib")]
+
+
+def test_run_ends_with_strategy_and_benchmark_side_by_side(project, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        newsbt(project)
+    assert exit_.value.code == 0
+    summary = json.loads((project / "reports" / "synthetic" / "summary.json").read_text())
+    mine, bench = summary["metrics"], summary["benchmark_metrics"]
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert rows[0] == ["synthetic:", "2024-01-01", "→", "2024-01-31"]
+    assert rows[1] == ["crash_dip", "BMK"]
+    assert rows[3] == ["total", "return", f"{mine['total_return']:.2%}", f"{bench['total_return']:.2%}"]
+    assert ["Sharpe", f"{mine['sharpe']:.2f}", f"{bench['sharpe']:.2f}"] in rows
+    assert ["max", "drawdown", f"{mine['max_drawdown']:.2%}", f"{bench['max_drawdown']:.2%}"] in rows
+    assert ["trades", "2"] in rows and ["win", "rate", f"{mine['win_rate']:.2%}"] in rows
+    assert rows[-1][0] == "tearsheet:"

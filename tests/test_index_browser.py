@@ -24,8 +24,10 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 
 from newsbt import api
+from newsbt.reports.htmlpage import SORT_SCRIPT, page, table
 from newsbt.reports.index import refresh_index
 from newsbt.backtest.spec import spec_from_dict
 from newsbt.sweep.runner import run_sweep, sweep_from_section
@@ -109,6 +111,21 @@ def assert_no_alert(driver: webdriver.Chrome) -> None:
         driver.switch_to.alert  # noqa: B018 - the property raises when no alert is open
 
 
+def assert_only_the_sort_script(driver: webdriver.Chrome) -> None:
+    """The one script a page may hold is newsbt's inline table sorter: nothing else runs, nothing is loaded."""
+    scripts = driver.find_elements(By.TAG_NAME, "script")
+    assert [(s.get_attribute("src"), s.get_attribute("innerHTML")) for s in scripts] == [("", SORT_SCRIPT)]
+
+
+def column(table: WebElement, index: int) -> list[str]:
+    return [row.find_elements(By.TAG_NAME, "td")[index].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+
+def click_header(table: WebElement, text: str) -> None:
+    [header] = [th for th in table.find_elements(By.CSS_SELECTOR, "thead th") if th.text.rstrip(" ▲▼") == text]
+    header.click()
+
+
 def status(url: str) -> int:
     """The HTTP status of a HEAD request (the URLs are all on our 127.0.0.1 server)."""
     with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10) as response:
@@ -120,7 +137,7 @@ def test_index_links_open_without_errors_and_headlines_stay_text(reports: Path, 
     browser.get(base_url + "index.html")
     assert browser.title == "newsbt reports"
     assert console_errors(browser) == []
-    assert browser.find_elements(By.TAG_NAME, "script") == []
+    assert_only_the_sort_script(browser)
     [cell] = [td for td in browser.find_elements(By.TAG_NAME, "td") if "alert(1)" in td.text]
     assert XSS in cell.text
     assert_no_alert(browser)
@@ -141,7 +158,7 @@ def test_index_links_open_without_errors_and_headlines_stay_text(reports: Path, 
 def check_study_page(browser: webdriver.Chrome, base_url: str) -> None:
     """The study page: its plot loaded, every file link answers, the headline is text, no script."""
     assert browser.title == "xss_study: event study"
-    assert browser.find_elements(By.TAG_NAME, "script") == []
+    assert_only_the_sort_script(browser)
     assert any(XSS in td.text for td in browser.find_elements(By.TAG_NAME, "td"))
     plot = browser.find_element(By.CSS_SELECTOR, 'img[src="caar.png"]')
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", plot) > 0
@@ -149,3 +166,50 @@ def check_study_page(browser: webdriver.Chrome, base_url: str) -> None:
     assert "late-listing" in skipped.text and "NEW" in skipped.text and "estimation window" in skipped.text
     files = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href]")]
     assert len(files) == 7 and all(f.startswith(base_url) and status(f) == 200 for f in files)
+
+
+def test_clicking_a_header_sorts_numbers_by_value_text_a_to_z_and_n_a_last(reports: Path, base_url: str,
+                                                                            browser: webdriver.Chrome) -> None:
+    rows = [["b", "+5.61%", "2024-03-01"], ["a", "n/a", "2023-12-31"], ["C", "-26.70%", "2024-01-15"],
+            ["d", "1,234.50", "n/a"], ["e", "-1.84 (p 0.0928)", "2024-02-29"]]
+    (reports / "sorting.html").write_text(page("sorting", table(["name", "figure", "date"], rows, numeric={1})))
+    browser.get(base_url + "sorting.html")
+    grid = browser.find_element(By.CSS_SELECTOR, "table.sortable")
+    click_header(grid, "figure")
+    assert column(grid, 1) == ["-26.70%", "-1.84 (p 0.0928)", "+5.61%", "1,234.50", "n/a"]
+    click_header(grid, "figure")
+    assert column(grid, 1) == ["1,234.50", "+5.61%", "-1.84 (p 0.0928)", "-26.70%", "n/a"]
+    click_header(grid, "name")
+    assert column(grid, 0) == ["a", "b", "C", "d", "e"]
+    click_header(grid, "date")
+    assert column(grid, 2) == ["2023-12-31", "2024-01-15", "2024-02-29", "2024-03-01", "n/a"]
+    assert [th.get_attribute("aria-sort") for th in grid.find_elements(By.CSS_SELECTOR, "thead th")] == [
+        None, None, "ascending"]
+    assert console_errors(browser) == []
+
+
+def test_run_and_sweep_pages_read_well_and_sort(reports: Path, base_url: str, browser: webdriver.Chrome) -> None:
+    browser.get(base_url + "synthetic/index.html")
+    assert console_errors(browser) == []
+    assert_only_the_sort_script(browser)
+    figures = browser.find_element(By.CSS_SELECTOR, "table:not(.sortable)")
+    total = next(r for r in figures.find_elements(By.CSS_SELECTOR, "tbody tr") if r.text.startswith("total return"))
+    assert total.text.count("%") == 2  # strategy and benchmark, both as percentages
+    trades = browser.find_element(By.CSS_SELECTOR, "table.sortable")
+    assert column(trades, 0) == ["AAA", "BBB"]
+    click_header(trades, "P&L")
+    assert column(trades, 6) == ["+436.00", "+888.00"] and column(trades, 0) == ["BBB", "AAA"]
+    click_header(trades, "P&L")
+    assert column(trades, 0) == ["AAA", "BBB"]
+    browser.get(base_url + "sweeptest/sweep/index.html")
+    assert console_errors(browser) == []
+    top = browser.find_element(By.CSS_SELECTOR, "table.sortable")
+    headers = [th.text for th in top.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert headers[:3] == ["rank", "combination", "drop_pct"] and "total return" in headers
+    ranks = column(top, 0)
+    assert ranks == sorted(ranks, key=int)
+    click_header(top, "rank")
+    click_header(top, "rank")
+    assert column(top, 0) == sorted(ranks, key=int, reverse=True)
+    returns = column(top, headers.index("total return"))
+    assert all(value.endswith("%") for value in returns)

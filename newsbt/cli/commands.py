@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,11 +18,12 @@ from newsbt import api
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
 from newsbt.cli.common import (
-    NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, out, progress_bar, stage,
+    NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
 )
 
+# Help texts are markdown, not rich markup: "[sweep]" must print as written, not vanish as a style tag.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Backtest news-driven trading strategies, point-in-time.")
+                  rich_markup_mode="markdown", help="Backtest news-driven trading strategies, point-in-time.")
 
 @app.command()
 def run(
@@ -41,10 +43,24 @@ def run(
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
             refresh_index(reports_dir)
-    stats = result.stats
-    out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark_label} "
-              f"{result.benchmark_stats['total_return']:.2%}, {stats['trades']} trades")
+    note_sample(prices, data_dir)
+    out.print(_headline_table(result))
     out.print(f"tearsheet: {path}", soft_wrap=True)
+
+
+def _headline_table(result: api.Result) -> Table:
+    """Strategy and benchmark side by side, figures formatted as in the reports."""
+    from newsbt.reports.figures import side_by_side
+
+    spec = result.spec
+    table = Table(title=escape(f"{spec.run.name}: {spec.run.start} → {spec.run.end}"), title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("")
+    table.add_column(escape(spec.strategy.name), justify="right")
+    table.add_column(escape(spec.run.benchmark_label), justify="right")
+    for row in side_by_side(result.stats, result.benchmark_stats):
+        table.add_row(*row)
+    return table
 
 
 @app.command()
@@ -65,13 +81,14 @@ def sweep(
     """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-    from newsbt.data.prices import load_prices, resolve_data_dir
+    from newsbt.data.sources import price_sources
     from newsbt.sweep.runner import plan_sweep, run_sweep
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
     out.print(planned.describe(), soft_wrap=True)
-    prices = load_prices(planned.tickers, resolve_data_dir(data_dir), (planned.spec.run.start, planned.spec.run.end))
+    prices = price_sources(data_dir).load(planned.tickers, (planned.spec.run.start, planned.spec.run.end))
+    note_sample(prices, data_dir)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                RateColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress:
@@ -107,6 +124,7 @@ def study(
         with stage(progress, "writing the study report"):
             page = outcome.write(reports_dir)
             refresh_index(reports_dir)
+    note_sample([outcome.study.settings.market, *(t for e in outcome.events for t in e.tickers)], data_dir)
     result = outcome.result
     for row in result.caar.itertuples():
         out.print(f"CAAR {row.window}: {row.caar:+.2%} over {row.n} event-tickers, cross-sectional t {row.t:.2f}, "
@@ -134,30 +152,8 @@ def strategies() -> None:
         out.print(f"  from {escape(strategy_origin(name))}", style="dim", soft_wrap=True)
 
 
-data_app = typer.Typer(help="Price data: download into the cache.", no_args_is_help=True)
 events_app = typer.Typer(help="News event files: check them, scan prices for shocks.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
 app.add_typer(events_app, name="events")
-
-
-@data_app.command("fetch")
-def data_fetch(
-    tickers: Annotated[list[str], typer.Argument(help="Tickers, e.g. NVDA QQQ.")],
-    start: Annotated[str, typer.Option(help="First date, YYYY-MM-DD.")],
-    end: Annotated[Optional[str], typer.Option(help="Last date, inclusive; default today.")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Download split-adjusted daily prices (needs the `fetch` extra) into the price directory."""
-    from rich.progress import BarColumn, MofNCompleteColumn
-
-    from newsbt.data.fetch import fetch_prices, normalise_tickers
-
-    with Progress(SpinnerColumn(), TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err) as progress:
-        task = progress.add_task("fetch", total=len(normalise_tickers(tickers)))
-        fetched = fetch_prices(tickers, start, end, data_dir, progress=lambda _: progress.advance(task, 1))
-    for f in fetched:
-        out.print(f"{f.ticker}: {f.action} {f.path} ({f.rows} rows){' - ' + f.note if f.note else ''}", soft_wrap=True)
 
 
 @events_app.command("check")
@@ -167,13 +163,14 @@ def events_check(
 ) -> None:
     """Validate an event file; show each event's session, first bar and reaction-day returns."""
     from newsbt.data.events import event_timing, load_events
-    from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
     from newsbt.data.shocks import reaction_returns
+    from newsbt.data.sources import price_sources
 
-    directory = resolve_data_dir(data_dir)
-    events = load_events(path, available_tickers(directory))
+    sources = price_sources(data_dir)
+    events = load_events(path, sources.tickers())
     timing = event_timing(events)
-    prices = load_prices(sorted({t for e in events for t in e.tickers}), directory)
+    prices = sources.load(sorted({t for e in events for t in e.tickers}))
+    note_sample(prices, data_dir)
     moves = reaction_returns(events, prices)
     table = Table("event", "available (ET)", "session", "first bar", "reaction day", "reaction-day returns",
                   "headline", box=None)
@@ -201,13 +198,14 @@ def events_scan(
     """List single-day price shocks, and the news (if any) whose reaction day they are."""
     from newsbt.core.atomic import atomic_write_text
     from newsbt.data.events import format_events, load_events
-    from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
     from newsbt.data.shocks import explain_shocks, find_shocks
+    from newsbt.data.sources import price_sources
 
-    directory = resolve_data_dir(data_dir)
-    prices = load_prices([*tickers, *([benchmark] if benchmark else [])], directory)
+    sources = price_sources(data_dir)
+    prices = sources.load([*tickers, *([benchmark] if benchmark else [])])
+    note_sample(prices, data_dir)
     shocks = find_shocks(prices, threshold_pct / 100.0, tickers=tickers, benchmark=benchmark, start=start, end=end)
-    news = load_events(events, available_tickers(directory)) if events else ()
+    news = load_events(events, sources.tickers()) if events else ()
     table = Table("day", "ticker", "return", "move", "news", box=None)
     for item in explain_shocks(shocks, news):
         s = item.shock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,10 +17,20 @@ err = Console(stderr=True)
 NEW_YORK = "America/New_York"
 
 DataDir = Annotated[Optional[Path], typer.Option(
-    "--data-dir", help="Price directory (default: $NEWSBT_DATA_DIR, else data/prices/).")]
+    "--data-dir", help="Price directory searched first (default: $NEWSBT_DATA_DIR); then the data/prices/ cache, "
+                       "then the sample bundled with newsbt (`newsbt data list` shows them).")]
 ReportsDir = Annotated[Path, typer.Option("--reports-dir", help="Where reports are written.")]
 Overrides = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a value of the backtest file, e.g. --set strategy.drop_pct=10 (repeatable).")]
+
+
+def note_sample(tickers: Iterable[str], data_dir: Path | None) -> None:
+    """Say on stderr, in one line, which tickers the bundled sample serves and how to fetch fresh prices."""
+    from newsbt.data.sources import price_sources
+
+    note = price_sources(data_dir).sample_note(tickers)
+    if note:
+        err.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
 
 
 class RateColumn(ProgressColumn):

@@ -26,7 +26,8 @@ DEFAULT_FETCH_START = dt.date(2015, 1, 2)
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
-    """``data_dir`` if given, else ``$NEWSBT_DATA_DIR``, else ``data/prices/``."""
+    """``data_dir`` if given, else ``$NEWSBT_DATA_DIR``, else ``data/prices/``: where ``newsbt data fetch``
+    writes. Runs read through :mod:`newsbt.data.sources`, which also searches the cache and the sample."""
     if data_dir is not None:
         return Path(data_dir)
     env = os.environ.get(DATA_DIR_ENV)

@@ -1,5 +1,6 @@
-"""Results to files a person reads: tearsheets, run pages, trade charts, the reports index.
+"""Results a person reads: tearsheets, run pages, trade charts, the reports index, notebook output.
 
-Owns: ``result`` (the API's Result), ``run`` (a run's files), ``charts``, ``htmlpage``, ``index``.
+Owns: ``result`` (the API's Result), ``run`` (a run's files), ``charts``, ``htmlpage`` (page frame,
+sortable tables), ``figures`` (number formatting), ``backend`` (matplotlib headless), ``index``.
 May import: ``newsbt.backtest``, ``newsbt.data``, ``newsbt.core``.
 """

@@ -1,16 +1,22 @@
-"""Trade charts: each traded ticker's closes with entries, exits and news marked (PNG, Agg)."""
+"""Charts: each traded ticker's closes with entries, exits and news marked (PNG files); a run's equity
+beside its benchmark's; figures as inline PNG for notebook output."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
-import matplotlib
+from newsbt.reports.backend import headless
 
-matplotlib.use("Agg")  # never a window
+headless()  # never a window
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from newsbt.core.atomic import temporary_path  # noqa: E402
 
@@ -39,3 +45,26 @@ def trade_chart(closes: pd.Series, trades: pd.DataFrame, news: Iterable[tuple[pd
     finally:
         plt.close(fig)
     return path
+
+
+def equity_chart(ax: Axes, equity: pd.Series, benchmark: pd.Series, labels: tuple[str, str], title: str) -> Axes:
+    """Draw the portfolio's value and the benchmark's (same starting value) on ``ax``; returns ``ax``."""
+    ax.plot(equity.index, equity.to_numpy(), color="#2c3e50", linewidth=1.2, label=labels[0])
+    ax.plot(benchmark.index, benchmark.to_numpy(), color="#95a5a6", linewidth=1.0, label=labels[1])
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("value")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def figure_png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def png_data_uri(png: bytes) -> str:
+    """A PNG as an inline ``data:`` URI, for HTML that must stand alone (notebook output)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -74,7 +74,7 @@ def _section_html(section: Section, folders: list[Path]) -> str:
         + "".join(f"<td>{html.escape(cell)}</td>" for cell in row.cells) + "</tr>"
         for row in rows
     ]
-    return f"{head}\n<table><thead><tr>{headers}</tr></thead><tbody>\n" + "\n".join(lines) + "\n</tbody></table>"
+    return f"{head}\n<table class=\"sortable\"><thead><tr>{headers}</tr></thead><tbody>\n" + "\n".join(lines) + "\n</tbody></table>"
 
 
 def run_row(folder: Path) -> Row | None:

@@ -16,15 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from newsbt.reports.backend import headless
 
-matplotlib.use("Agg")  # never open a window, whatever backend the user's environment prefers
+headless()  # never open a window, whatever backend the user's environment prefers (notebooks keep theirs)
 
 import pandas as pd  # noqa: E402
 
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.backtest.engine import RunResult  # noqa: E402
-from newsbt.reports.htmlpage import figure, page  # noqa: E402
+from newsbt.reports.figures import side_by_side  # noqa: E402
+from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
@@ -78,7 +79,7 @@ def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: 
         write_tearsheet(result.returns, result.benchmark_returns, out_dir / "tearsheet.html",
                         title=tearsheet_title(result))
     chart_files = write_trade_charts(result, out_dir / "charts") if charts else []
-    files["index.html"] = run_page(facts, tearsheet, [p.relative_to(out_dir) for p in chart_files])
+    files["index.html"] = run_page(facts, result.trades, tearsheet, [p.relative_to(out_dir) for p in chart_files])
     for name, text in files.items():
         atomic_write_text(out_dir / name, text)
     return out_dir / ("tearsheet.html" if tearsheet else "summary.json")
@@ -98,10 +99,11 @@ def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
     return paths
 
 
-def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> str:
-    """The run's summary page: headline figures and links to every output; all user text escaped."""
+def run_page(facts: dict[str, Any], trades: pd.DataFrame, has_tearsheet: bool, charts: list[Path]) -> str:
+    """The run's page: strategy and benchmark figures side by side, links, the trades (sortable), charts."""
     esc = html.escape
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(figure(v))}</td></tr>" for k, v in facts["metrics"].items())
+    figures = table(["", facts["strategy"], facts["benchmark"]],
+                    side_by_side(facts["metrics"], facts["benchmark_metrics"]), numeric={1, 2}, sortable=False)
     links = [("tearsheet.html", "QuantStats tearsheet")] if has_tearsheet else []
     links += [("trades.csv", "trades"), ("equity.csv", "equity curve"), ("summary.json", "summary (JSON)")]
     link_html = "".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
@@ -109,8 +111,28 @@ def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> 
                          f'alt="{esc(c.stem)} trades" width="880"></a></figure>' for c in charts)
     title = f"{facts['name']}: {facts['strategy']} vs {facts['benchmark']}"
     return page(title, f"<p>{esc(facts['first_session'])} to {esc(facts['last_session'])}, final value "
-                       f"{facts['final_value']:,.2f}</p><table>{rows}</table><ul>{link_html}</ul>"
+                       f"{facts['final_value']:,.2f}</p>{figures}<ul>{link_html}</ul>"
+                       f"<h2>Trades</h2>{_trades_table(trades)}"
                        f"<h2>Trade charts</h2>{chart_html or '<p>No closed trades.</p>'}")
+
+
+def _day(value: Any) -> str:
+    return f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+TRADE_COLUMNS = {  # trades.csv column -> (header, how its values read)
+    "ticker": ("ticker", str), "entry_date": ("entry", _day), "entry_price": ("entry price", "{:,.2f}".format),
+    "exit_date": ("exit", _day), "exit_price": ("exit price", "{:,.2f}".format), "size": ("shares", "{:,.0f}".format),
+    "pnl": ("P&L", "{:+,.2f}".format), "return_pct": ("return", "{:+.2f}%".format),
+    "commission": ("commission", "{:,.2f}".format), "borrow": ("borrow", "{:,.2f}".format),
+}
+
+
+def _trades_table(trades: pd.DataFrame) -> str:
+    if trades.empty:
+        return "<p>No closed trades.</p>"
+    rows = [[show(row[col]) for col, (_, show) in TRADE_COLUMNS.items()] for _, row in trades.iterrows()]
+    return table([header for header, _ in TRADE_COLUMNS.values()], rows, numeric={2, 4, 5, 6, 7, 8, 9})
 
 
 def tearsheet_title(result: RunResult) -> str:

@@ -32,14 +32,14 @@ from matplotlib.figure import Figure
 
 from newsbt.core.atomic import atomic_write_text, temporary_path
 from newsbt.study.model import EventStudyResult, window_label
-from newsbt.reports.htmlpage import page
+from newsbt.reports.htmlpage import page, table
 
 if TYPE_CHECKING:  # the runner calls this module; the outcome's type is only named here
     from newsbt.study.runner import StudyOutcome
 
 PLOT_NAME = "caar.png"
 STYLE = """th,td{white-space:nowrap}td:last-child{white-space:normal}
-td.num{text-align:right;font-variant-numeric:tabular-nums}img{max-width:100%}.note{color:#555}"""
+img{max-width:100%}.note{color:#555}"""
 CAAR_COLUMNS = {  # caar.csv column -> (header, format)
     "window": ("window", "{}"), "n": ("N", "{:d}"), "caar": ("CAAR", "{:+.2%}"),
     "t": ("cross-sectional t", "{:+.2f}"), "p_t": ("p", "{:.3g}"),
@@ -180,6 +180,17 @@ def study_page(outcome: StudyOutcome, files: list[str]) -> str:
     return page(f"{outcome.name}: event study", "\n".join(body), STYLE)
 
 
+def study_html(outcome: StudyOutcome) -> str:
+    """Notebook output: the events, the CAAR per window with its tests, and the CAAR plot inline."""
+    from newsbt.reports.charts import png_data_uri
+
+    result = outcome.result
+    return (f"<div><b>{html.escape(outcome.name)}</b>: {html.escape(source_label(outcome))}; "
+            f"{len(result.events)} event-ticker pairs, {len(result.skipped)} skipped"
+            f"{_events_table(outcome)}{_caar_table(result)}"
+            f'<img src="{png_data_uri(caar_plot(result))}" alt="CAAR with its 95% band"></div>')
+
+
 def _fmt(pattern: str, value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "n/a"
@@ -189,12 +200,9 @@ def _fmt(pattern: str, value: Any) -> str:
 
 
 def html_table(rows: list[list[Any]], headers: list[str], formats: list[str]) -> str:
-    """A table with every cell escaped; cells with a numeric format are right-aligned."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    kinds = ["<td>" if f == "{}" else '<td class="num">' for f in formats]
-    lines = ["<tr>" + "".join(f"{k}{html.escape(_fmt(f, v))}</td>" for v, f, k in zip(row, formats, kinds)) + "</tr>"
-             for row in rows]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    """A sortable table with every cell escaped; cells with a numeric format are right-aligned."""
+    numeric = {i for i, f in enumerate(formats) if f != "{}"}
+    return table(headers, [[_fmt(f, v) for v, f in zip(row, formats)] for row in rows], numeric)
 
 
 def _events_table(outcome: StudyOutcome) -> str:

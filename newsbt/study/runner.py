@@ -31,12 +31,13 @@ from pydantic import Field, ValidationError, model_validator
 
 from newsbt.core.errors import NewsbtError, located
 from newsbt.data.events import Category, Event, event_timing, load_events
-from newsbt.study.report import write_study
+from newsbt.study.report import study_html, write_study
 from newsbt.study.model import (
     DEFAULT_ESTIMATION, DEFAULT_PATH, DEFAULT_WINDOWS, EventPair, EventStudyResult, returns_from_prices,
     run_event_study,
 )
-from newsbt.data.prices import available_tickers, fetch_hint, load_prices, resolve_data_dir
+from newsbt.data.prices import fetch_hint
+from newsbt.data.sources import PriceSources, price_sources
 from newsbt.data.shocks import find_shocks
 from newsbt.backtest.spec import BacktestSpec, apply_override, read_backtest_file, spec_from_dict, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
@@ -117,6 +118,10 @@ class StudyOutcome:
         """Write ``<reports_dir>/<name>/study/``; returns the path of its index.html."""
         return write_study(self, Path(reports_dir))
 
+    def _repr_html_(self) -> str:
+        """Notebook output: events, CAAR table and plot (see :func:`newsbt.study.report.study_html`)."""
+        return study_html(self)
+
 
 def load_study(source: StudySource, overrides: Iterable[str] = ()) -> Study:
     """Read and validate a study file (or a dict shaped like one), ``--set`` overrides applied."""
@@ -156,14 +161,14 @@ def run_study(
 ) -> StudyOutcome:
     """Build the (event, ticker, day 0) pairs of a study file and run the event study on them.
 
-    ``prices`` defaults to the price files in ``data_dir`` (``$NEWSBT_DATA_DIR``, else data/prices/).
+    ``prices`` defaults to the price sources for ``data_dir`` (:func:`newsbt.data.sources.price_sources`).
     """
     study = source if isinstance(source, Study) else load_study(source, overrides)
     settings = study.settings
-    directory = resolve_data_dir(data_dir)
-    known = frozenset(prices if prices is not None else available_tickers(directory))
+    sources = price_sources(data_dir)
+    known = frozenset(prices if prices is not None else sources.tickers())
     _check_tickers(study, known)
-    load = _loader(prices, directory)
+    load = _loader(prices, sources)
     candidates = _shock_events(study, load) if settings.shocks else _news_events(study, known)
     events = _select(study, candidates)
     tickers = dict.fromkeys([settings.market, *(t for e in events for t in e.tickers)])
@@ -177,9 +182,9 @@ def run_study(
     return StudyOutcome(study, tuple(events), result)
 
 
-def _loader(prices: Mapping[str, pd.DataFrame] | None, directory: Path) -> PriceLoader:
+def _loader(prices: Mapping[str, pd.DataFrame] | None, sources: PriceSources) -> PriceLoader:
     if prices is None:
-        return lambda tickers: load_prices(tickers, directory)
+        return sources.load
     return lambda tickers: {t: prices[t] for t in tickers}
 
 

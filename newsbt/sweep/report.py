@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from newsbt.reports.backend import headless
 
-matplotlib.use("Agg")  # never open a window
+headless()  # never open a window
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -31,9 +31,10 @@ import pandas as pd  # noqa: E402
 from newsbt.backtest.inputs import run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
-from newsbt.reports.htmlpage import figure, page  # noqa: E402
+from newsbt.reports.figures import fmt, label  # noqa: E402
+from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
-from newsbt.data.prices import load_prices, resolve_data_dir  # noqa: E402
+from newsbt.data.sources import price_sources  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
 from newsbt.reports.run import write_tearsheet  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
@@ -54,7 +55,7 @@ def write_sweep_report(
     metric = sweep.settings.metric
     table = ranked(outcome.table, metric)
     best = best_combination(outcome.table, metric)
-    prices = prices if prices is not None else load_prices(sweep.tickers, resolve_data_dir(data_dir))
+    prices = prices if prices is not None else price_sources(data_dir).load(sweep.tickers)
     best_result = Result(run_spec(sweep.spec_for(best), prices, data_dir)) if best is not None else None
     if best_result is not None:
         best_result.write(out / "best", tearsheet=tearsheets)
@@ -117,28 +118,37 @@ def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], name
                    out: Path) -> dict[str, str]:
     """PNG of the mean ``metric`` per (x, y) values; the caption names the parameters averaged over."""
     x, y = axes
-    grid = heatmap_grid(table, metric, x, y)
-    values = grid.to_numpy(dtype=float)
-    others = [n for n in names if n not in axes]
-    caption = f"mean {metric} over {', '.join(others)}" if others else metric
     path = out / f"heatmap_{x}_{y}.png" if y else out / f"heatmap_{x}.png"
     with plt.style.context("default"), temporary_path(path) as tmp:  # not styles other libraries left behind
-        fig, ax = plt.subplots(figsize=(2.5 + 0.9 * grid.shape[1], 1.8 + 0.5 * grid.shape[0]), dpi=100)
-        image = ax.imshow(values, cmap="viridis", aspect="auto")
-        ax.set_xticks(range(grid.shape[1]), grid.columns)
-        ax.set_yticks(range(grid.shape[0]), grid.index)
-        ax.set(xlabel=x, ylabel=y)
-        middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
-        for (i, j), value in np.ndenumerate(values):
-            if not math.isnan(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                        color="black" if value > middle else "white")
-        ax.set_title(caption, fontsize=9)
-        fig.colorbar(image, ax=ax)
-        fig.tight_layout()
+        fig = heatmap_figure(table, metric, x, y, names)
         fig.savefig(tmp, format="png")
     plt.close(fig)
-    return {"file": path.name, "caption": f"{metric} by {x}" + (f" and {y}" if y else "") + f" ({caption})"}
+    return {"file": path.name, "caption": f"{metric} by {x}" + (f" and {y}" if y else "") + f" ({_averaged(metric, axes, names)})"}
+
+
+def heatmap_figure(table: pd.DataFrame, metric: str, x: str, y: str, names: tuple[str, ...]) -> plt.Figure:
+    """A pyplot figure of the mean ``metric`` per (x, y) values, each cell labelled with its value."""
+    grid = heatmap_grid(table, metric, x, y)
+    values = grid.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * grid.shape[1], 1.8 + 0.5 * grid.shape[0]), dpi=100)
+    image = ax.imshow(values, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), grid.columns)
+    ax.set_yticks(range(grid.shape[0]), grid.index)
+    ax.set(xlabel=x, ylabel=y)
+    middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+    for (i, j), value in np.ndenumerate(values):
+        if not math.isnan(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if value > middle else "white")
+    ax.set_title(_averaged(metric, (x, y), names), fontsize=9)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _averaged(metric: str, axes: tuple[str, str], names: tuple[str, ...]) -> str:
+    others = [n for n in names if n not in axes]
+    return f"mean {metric} over {', '.join(others)}" if others else metric
 
 
 def sweep_page(facts: Mapping[str, Any], table: pd.DataFrame, names: tuple[str, ...],
@@ -156,7 +166,7 @@ def sweep_page(facts: Mapping[str, Any], table: pd.DataFrame, names: tuple[str, 
             f"ranked by {esc(facts['metric'])}.</p><ul>{link_html}</ul>"
             f"{_stats_html(facts)}{_walk_forward_html(facts.get('walk_forward'))}"
             f"<h2>Heatmaps</h2>{map_html or '<p>Fewer than two values ran: nothing to map.</p>'}"
-            f"<h2>Top {TOP_ROWS}</h2>{_table_html(table.head(TOP_ROWS), names)}")
+            f"<h2>Top {TOP_ROWS}</h2>{top_table(table.head(TOP_ROWS), names)}")
     return page(f"{facts['name']}: sweep of {facts['strategy']}", body)
 
 
@@ -179,7 +189,7 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
         return ""
     if not wf["available"]:
         return f"<h2>Walk-forward</h2><p>Not available: {html.escape(wf['reason'])}</p>"
-    figures = ", ".join(f"{html.escape(k)} {figure(wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
+    figures = ", ".join(f"{html.escape(label(k))} {fmt(k, wf[k])}" for k in ("total_return", "cagr", "sharpe", "max_drawdown"))
     return (f"<h2>Walk-forward</h2><p>{wf['windows']} windows of {wf['train_days']} sessions in sample, "
             f"{wf['test_days']} out of sample: {figures}. Each window takes the chosen combination's returns "
             "from its full-period run (positions carried in, no re-entry). "
@@ -187,12 +197,12 @@ def _walk_forward_html(wf: Mapping[str, Any] | None) -> str:
             + '<a href="walk_forward/windows.csv">windows</a></p>')
 
 
-def _table_html(table: pd.DataFrame, names: tuple[str, ...]) -> str:
+def top_table(ranked_rows: pd.DataFrame, names: tuple[str, ...]) -> str:
+    """The ranked rows as a sortable table: rank, combination, parameters, headline figures, error."""
     columns = ["rank", "combination", *names, "total_return", "cagr", "sharpe", "max_drawdown", "trades", "error"]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(figure(row[c]))}</td>" for c in columns) + "</tr>"
-                   for _, row in table.iterrows())
-    return f"<table><tr>{head}</tr>{body}</table>"
+    rows = [[fmt(c, row[c]) if c != "error" or isinstance(row[c], str) else "" for c in columns]
+            for _, row in ranked_rows.iterrows()]
+    return table([label(c) for c in columns], rows, numeric=set(range(len(columns) - 1)))
 
 
 def _jsonable(value: Any) -> Any:

@@ -37,7 +37,7 @@ from newsbt.sweep import grid
 from newsbt.backtest.inputs import load_events_for
 from newsbt.backtest.engine import required_tickers
 from newsbt.core.errors import NewsbtError, located
-from newsbt.data.prices import load_prices, resolve_data_dir
+from newsbt.data.sources import price_sources
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
@@ -132,11 +132,14 @@ class SweepInterrupted(NewsbtError):
     """Ctrl-C during a sweep: finished combinations are kept, and the same command resumes."""
 
 
-def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = ()) -> Sweep:
-    """Read a backtest file's ``[sweep]`` (after ``--set`` overrides, ``--grid`` options win) and plan it."""
+def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = (),
+               grid_values: Mapping[str, Any] | None = None) -> Sweep:
+    """Read a backtest file's ``[sweep]`` (after ``--set`` overrides) and plan it; ``--grid`` options, then
+    ``grid_values`` (the Python API's ``{"drop_pct": [5, 7]}``), win over the file's values."""
     file = read_backtest_file(path, overrides)
     section = dict(file.raw.get("sweep", {}))
-    return sweep_from_section(spec_of(file), section, grid.parse_grid_options(grid_args), source=file.path,
+    values = {**grid.parse_grid_options(grid_args), **(grid_values or {})}
+    return sweep_from_section(spec_of(file), section, values, source=file.path,
                               text=file.text, overridden=file.overridden)
 
 
@@ -228,7 +231,7 @@ def run_sweep(
     if backend not in ("local", "dask"):
         raise NewsbtError(f"unknown backend {backend!r}; expected 'local' or 'dask'")
     if prices is None:
-        prices = load_prices(sweep.tickers, resolve_data_dir(data_dir))
+        prices = price_sources(data_dir).load(sweep.tickers)
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
