@@ -1,8 +1,12 @@
 """The command line, ``newsbt``: the top layer. Each command group lives in its own module here.
 
-May import: anything in newsbt. ``commands`` holds the app and the run/sweep/study/data/events commands.
+May import: anything in newsbt. ``commands`` holds the app and the run/sweep/study/data/events commands;
+``news`` the news store group (import, score, stats).
 """
 
 from newsbt.cli.commands import app, main
+from newsbt.cli.news import news_app
+
+app.add_typer(news_app, name="news")
 
 __all__ = ["app", "main"]

@@ -5,6 +5,7 @@ User mistakes (``NewsbtError``) print one line on stderr and exit with status 1,
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsbt import api
+from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
 from newsbt.cli.common import (
@@ -36,15 +38,27 @@ def run(
         with stage(progress, f"loading prices for {spec.run.name}"):
             prices = api.load_prices_for(spec, data_dir)
             events = api.load_events_for(spec, data_dir)
-        with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
+        with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NewsCoverageWarning)
             result = api.run(spec, prices=prices, events=events)
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
             refresh_index(reports_dir)
+    _show_warnings(caught)
     stats = result.stats
     out.print(f"{spec.run.name}: total return {stats['total_return']:.2%} vs {spec.run.benchmark_label} "
               f"{result.benchmark_stats['total_return']:.2%}, {stats['trades']} trades")
     out.print(f"tearsheet: {path}", soft_wrap=True)
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """News coverage gaps as one plain line each; any other warning as Python would show it."""
+    for w in caught:
+        if issubclass(w.category, NewsCoverageWarning):
+            err.print(f"warning: {w.message}", soft_wrap=True, highlight=False, markup=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 @app.command()
@@ -111,6 +125,9 @@ def study(
     for row in result.caar.itertuples():
         out.print(f"CAAR {row.window}: {row.caar:+.2%} over {row.n} event-tickers, cross-sectional t {row.t:.2f}, "
                   f"BMP t adjusted for clustering {row.kp_t:.2f} (p {row.p_kp:.3f})", soft_wrap=True)
+    for bucket, bucket_result in outcome.buckets:
+        caars = ", ".join(f"{r.window} {r.caar:+.2%} (p {r.p_kp:.3f})" for r in bucket_result.caar.itertuples())
+        out.print(f"{bucket} sentiment, {len(bucket_result.events)} event-tickers: {caars}", soft_wrap=True)
     if len(result.skipped):
         out.print(f"{len(result.skipped)} event-ticker pairs skipped (reasons in the report)")
     out.print(f"study: {page}", soft_wrap=True)

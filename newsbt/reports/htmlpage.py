@@ -2,7 +2,8 @@
 
 No script and nothing loaded from elsewhere; ``rel="icon"`` points at an empty data URL so browsers
 do not ask the server for a /favicon.ico that is not there. The title is escaped here; the body
-must arrive escaped.
+must arrive escaped. Text from news feeds is untrusted: :func:`link` makes a link only of an http(s)
+URL, so a ``javascript:`` or ``data:`` URL stays plain text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -31,3 +33,16 @@ def figure(value: Any) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def link(url: str, text: str | None = None) -> str:
+    """``<a>`` to ``url`` if it is http or https, else ``url`` as escaped text; never unescaped."""
+    label = html.escape(url if text is None else text)
+    url = url.strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unbalanced [ in the host
+        scheme = ""
+    if scheme in ("http", "https") and not any(c.isspace() or ord(c) < 32 for c in url):
+        return f'<a href="{html.escape(url)}" rel="noopener noreferrer nofollow">{label}</a>'
+    return label
