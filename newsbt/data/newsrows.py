@@ -73,16 +73,20 @@ def _instants(text: pd.Series, is_date: pd.Series, timezone: str | None) -> tupl
     instants = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if offset.any():
         instants[offset] = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
-    if naive.any() and timezone is not None:
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+    local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+    if timezone is not None and naive.any():
         instants[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
     errors = pd.Series("", index=text.index)
     errors[empty] = f"missing published_at; expected e.g. {EXAMPLE} or a bare date YYYY-MM-DD; "
+    unparsed = (offset | naive) & instants.isna()
+    errors[unparsed] = f"unparseable time in published_at; expected e.g. {EXAMPLE} or a bare date YYYY-MM-DD; "
     if timezone is None:
-        errors[naive] = (f"no UTC offset in published_at; write e.g. {EXAMPLE}, or state the feed's zone "
-                         "with --timezone (e.g. America/New_York or UTC); ")
-    bad = ~is_date & ~empty & instants.isna() & (offset | (naive & (timezone is not None)))
-    errors[bad] = "unparseable time in published_at (or a local time that does not exist in that zone); "
+        errors[naive & local.reindex(text.index).notna()] = (
+            f"no UTC offset in published_at; write e.g. {EXAMPLE}, or state the feed's zone with --timezone "
+            "(e.g. America/New_York or UTC); ")
+    elif naive.any():
+        lost = naive & local.reindex(text.index).notna() & instants.isna()
+        errors[lost] = f"local time does not exist or is ambiguous in {timezone} (a clock change); "
     return instants, errors
 
 
