@@ -215,7 +215,7 @@ def trades(result) -> list[tuple[str, str, str, int]]:
 
 
 def test_news_sentiment_trades_each_story_at_its_first_bar(store: Path) -> None:
-    with pytest.warns(NewsCoverageWarning, match="AAA: news covers 2025-01-07..2025-01-29 only"):
+    with pytest.warns(NewsCoverageWarning, match=r"AAA: no news in 2025-02 \(run 2025-01-02..2025-02-28\)"):
         result = run(spec(store), prices=prices(AAA=flat()))
     assert trades(result) == [
         ("AAA", "2025-01-07", "2025-01-10", 100),    # 10:00 news: the next open; out 2 sessions on (01-09 closed)

@@ -242,9 +242,11 @@ def test_import_writes_a_store_and_reports_collapsed_rows(tmp_path: Path, capsys
     assert table.loc[("AMD", "2025-01")].tolist() == [1, 1, 1.0]
     assert table.loc[("NVDA", "2025-01")].tolist() == [2, 1, 0.0]
     gaps = coverage_gaps(store, ["NVDA", "AMD", "AAPL"], day("2025-01-02"), day("2025-02-28"))
-    assert gaps == ["NVDA: news covers 2025-01-28..2025-01-28 only, the run 2025-01-02..2025-02-28",
-                    "AMD: news covers 2025-01-28..2025-03-04 only, the run 2025-01-02..2025-02-28",
-                    f"AAPL: no news at all in {tmp_path / 'store'}"]
+    assert gaps == ["NVDA: no news in 2025-02 (run 2025-01-02..2025-02-28)",
+                    "AMD: no news in 2025-02 (run 2025-01-02..2025-02-28)",
+                    f"AAPL: no news at all in {tmp_path / 'store'} for the run 2025-01-02..2025-02-28"]
+    assert coverage_gaps(store, ["AMD"], day("2024-10-01"), day("2025-06-30")) == [
+        "AMD: no news in 2024-10..2024-12, 2025-02, 2025-04..2025-06 (run 2024-10-01..2025-06-30)"]
     main_out = _cli(["news", "stats", "--store", str(tmp_path / "store")], capsys)
     assert "4 rows, 3 stories, 25% date-only" in main_out and "AMD" in main_out
 

@@ -35,13 +35,13 @@ def run(
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
     with progress_bar() as progress:
-        with stage(progress, f"loading prices for {spec.run.name}"):
+        with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NewsCoverageWarning)
             prices = api.load_prices_for(spec, data_dir)
             events = api.load_events_for(spec, data_dir)
-        with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"), \
-                warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NewsCoverageWarning)
-            result = api.run(spec, prices=prices, events=events)
+            signals = api.load_signals_for(spec)
+        with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
+            result = api.run(spec, prices=prices, events=events, signals=signals)
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
             refresh_index(reports_dir)

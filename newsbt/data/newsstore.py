@@ -126,15 +126,27 @@ def coverage(store: NewsStore) -> pd.DataFrame:
 
 
 def coverage_gaps(store: NewsStore, tickers: Iterable[str], start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
-    """A sentence per ticker whose news does not span ``start..end`` (a run should warn about them)."""
-    spans = store.stories.groupby("ticker")["first_bar"].agg(["min", "max"])
+    """A sentence per ticker with months of ``start..end`` without a single story (a run warns about
+    them: a gap in a feed looks exactly like a quiet stretch of news)."""
+    months = pd.period_range(start, end, freq="M")
+    seen = store.stories.assign(month=store.stories["first_bar"].dt.to_period("M")).groupby("ticker")["month"]
+    covered = {ticker: set(m) for ticker, m in seen}
     gaps = []
     for ticker in tickers:
-        if ticker not in spans.index:
-            gaps.append(f"{ticker}: no news at all in {store.path}")
-            continue
-        low, high = spans.loc[ticker]
-        if start < low or end > high:
-            gaps.append(f"{ticker}: news covers {low:%Y-%m-%d}..{high:%Y-%m-%d} only, the run {start:%Y-%m-%d}.."
-                        f"{end:%Y-%m-%d}")
+        missing = [m for m in months if m not in covered.get(ticker, set())]
+        if len(missing) == len(months):
+            gaps.append(f"{ticker}: no news at all in {store.path} for the run {start:%Y-%m-%d}..{end:%Y-%m-%d}")
+        elif missing:
+            gaps.append(f"{ticker}: no news in {_month_ranges(missing)} (run {start:%Y-%m-%d}..{end:%Y-%m-%d})")
     return gaps
+
+
+def _month_ranges(months: list[pd.Period]) -> str:
+    """``2024-06..2024-09, 2025-02``: consecutive months as one range."""
+    runs: list[list[pd.Period]] = []
+    for month in months:
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
