@@ -1,8 +1,8 @@
 """Events from a headline store: the ticker-sessions with the most unusual news flow, split by sentiment.
 
 ``[study] news = {store = "data/news", scorer = "lm", top_pct = 10}`` takes every (ticker, session)
-of the store's daily signals (:mod:`newsbt.data.newssignals`) with day 0 inside ``[run]`` start..end,
-keeps those whose abnormal news volume is in the top ``top_pct`` % of them, and puts each in the
+of the store's daily signals (:mod:`newsbt.data.newssignals`) with news and with day 0 inside ``[run]``
+start..end, keeps those whose abnormal news volume is in the top ``top_pct`` % of them, and puts each in the
 bucket of its mean sentiment's sign: ``positive``, ``negative`` or ``neutral`` (exactly 0). Day 0 is
 the session the stories were first tradable at (their ``first_bar``): news out during a session
 reacts partly on day -1, which a window such as [-1, 1] captures. The threshold is the quantile over
@@ -53,11 +53,11 @@ def news_events(selection: NewsSelection, tickers: Iterable[str], start: pd.Time
                           f"newsbt news score --store {store.path} --scorer {selection.scorer}")
     stories = store.stories[store.stories["ticker"].isin(list(tickers))]
     signals = daily_signals(stories, selection.window, end=end)
-    signals = signals[signals["abnormal_volume"].notna()]
+    signals = signals[(signals["stories"] > 0) & signals["abnormal_volume"].notna()]
     signals = signals[signals.index.get_level_values("session") >= start]
     if signals.empty:
-        raise NewsbtError(f"{store.path}: no ticker-session between {start:%Y-%m-%d} and {end:%Y-%m-%d} has "
-                          f"{selection.window} sessions of news history for an abnormal volume")
+        raise NewsbtError(f"{store.path}: no ticker-session with news between {start:%Y-%m-%d} and {end:%Y-%m-%d} "
+                          f"has {selection.window} sessions of news history for an abnormal volume")
     threshold = signals["abnormal_volume"].quantile(1 - selection.top_pct / 100)
     chosen = signals[signals["abnormal_volume"] >= threshold]
     strongest = _strongest_story(stories, column)
