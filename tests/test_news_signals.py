@@ -59,6 +59,23 @@ def test_a_user_plugs_in_a_scorer_and_bad_scores_are_refused(monkeypatch) -> Non
         get_scorer("vadr")
 
 
+def shouting(headline: str) -> float:
+    """A scorer an installed package might declare: the share of upper-case letters."""
+    letters = [c for c in headline if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+
+
+def test_a_scorer_declared_as_an_entry_point_is_found_by_name(monkeypatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    monkeypatch.setattr(sentiment, "_SCORERS", dict(sentiment._SCORERS))
+    declared = [EntryPoint(name="shouting", value="tests.test_news_signals:shouting", group="newsbt.scorers")]
+    monkeypatch.setattr(sentiment, "entry_points",
+                        lambda group, name=None: [e for e in declared if name in (None, e.name)])
+    assert "shouting" in scorer_names()
+    assert score_headlines(["AMD UP", "Amd"], "shouting").tolist() == [1.0, 1 / 3]
+
+
 # ------------------------------------------------------------------------------------------ signals
 
 

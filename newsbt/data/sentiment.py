@@ -7,14 +7,17 @@ Built in (both read lexicons shipped inside their packages; nothing is downloade
   in [-1, 1], 0 when it has no LM word;
 - ``vader``: VADER's ``compound`` score from ``vaderSentiment``, in [-1, 1].
 
-A user plugs in another (say a model held locally) with ``@register_scorer("name")`` on a function
-``str -> float`` in [-1, 1]; ``newsbt news score --scorer name`` then stores it as ``score_name``.
+A user plugs in another (say a model held locally): a function ``str -> float`` in [-1, 1], either
+registered in Python with ``@register_scorer("name")``, or declared by an installed package under the
+``newsbt.scorers`` entry-point group (``name = "my_pkg.scores:fn"``) so that the command line finds it:
+``newsbt news score --scorer name`` then stores it as ``score_name``.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
 
 import pandas as pd
 
@@ -22,6 +25,7 @@ from newsbt.core.errors import NewsbtError
 from newsbt.core.validation import suggest
 
 Scorer = Callable[[str], float]
+ENTRY_POINT_GROUP = "newsbt.scorers"
 _SCORERS: dict[str, Scorer] = {}
 
 
@@ -36,10 +40,14 @@ def register_scorer(name: str) -> Callable[[Scorer], Scorer]:
 
 
 def scorer_names() -> list[str]:
-    return sorted(_SCORERS)
+    return sorted({*_SCORERS, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
 
 
 def get_scorer(name: str) -> Scorer:
+    """The scorer registered as ``name``, else the one an installed package declares under that name."""
+    if name not in _SCORERS:
+        for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+            _SCORERS[name] = ep.load()
     if name not in _SCORERS:
         raise NewsbtError(f"unknown scorer {name!r}{suggest(name, scorer_names())}")
     return _SCORERS[name]
