@@ -174,7 +174,7 @@ def raw(items: list) -> pd.DataFrame:
     })
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(headline_rows, st.data())
 def test_moving_a_headline_later_never_changes_an_earlier_decision(items: list, data: st.DataObject) -> None:
     """Headline k moved from t to t' > t: every decision whose horizon is before its new first bar is
