@@ -259,3 +259,15 @@ def test_news_runs_fail_in_one_line_without_a_store_or_its_scores(tmp_path: Path
     del no_news["run"]["news"]
     with pytest.raises(NewsbtError, match=r'news_sentiment needs a news store: \[run\] news = "data/news"'):
         run(no_news, prices=prices(AAA=flat()))
+
+
+def test_a_sweep_hands_the_store_signals_to_every_combination(store: Path, tmp_path: Path) -> None:
+    from newsbt.backtest.spec import spec_from_dict
+    from newsbt.sweep.runner import run_sweep, sweep_from_section
+
+    sweep = sweep_from_section(spec_from_dict(spec(store)), {"min_sentiment": [0.3, 0.9]})
+    with pytest.warns(NewsCoverageWarning):
+        outcome = run_sweep(sweep, reports_dir=tmp_path / "reports", workers=1, prices=prices(AAA=flat()))
+    table = outcome.table.sort_values("min_sentiment")
+    assert table["error"].isna().all()
+    assert table["trades"].tolist() == [3, 2]  # the 1/3 story passes 0.3, not 0.9

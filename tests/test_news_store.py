@@ -257,6 +257,13 @@ def _cli(args: list[str], capsys) -> str:
     return capsys.readouterr().out
 
 
+def test_import_without_price_files_says_where_tickers_come_from(tmp_path: Path) -> None:
+    feed = write(tmp_path, "feed.csv", HEADER + "2025-01-27T09:30:00-05:00,NVDA,Nvidia sinks,a,,a\n")
+    with pytest.raises(NewsbtError, match="no price files found, so no ticker can be checked; set --data-dir"):
+        import_news([feed], [], tmp_path / "store")
+    assert not (tmp_path / "store").exists()
+
+
 def test_a_missing_store_names_the_command_that_builds_it(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as done:
         main(["news", "stats", "--store", str(tmp_path / "nowhere")])

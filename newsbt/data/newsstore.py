@@ -72,6 +72,10 @@ def import_news(files: Sequence[str | Path], known_tickers: Iterable[str], store
     """Read, validate and de-duplicate ``files`` into a new store at ``store`` (replacing any old one)."""
     if not files:
         raise NewsbtError("no news file given; e.g. newsbt news import headlines.csv")
+    known_tickers = frozenset(known_tickers)
+    if not known_tickers:
+        raise NewsbtError("no price files found, so no ticker can be checked; set --data-dir or NEWSBT_DATA_DIR "
+                          "to the price directory (see `newsbt data fetch`)")
     raw = pd.concat([read_feed(f) for f in files], ignore_index=True)
     if raw.empty:
         raise NewsbtError(f"{', '.join(map(str, files))}: no headline rows")
