@@ -99,12 +99,13 @@ def test_every_bad_row_is_reported_with_its_line_and_reason(tmp_path: Path) -> N
             "yesterday,AMD,bad time,s,,d\n"
             "2025-02-30,AMD,bad date,s,,d\n"
             ",AMD,no time,s,,d\n"
-            "1990-01-02T10:00:00Z,AMD,too old,s,,d\n")
+            "1990-01-02T10:00:00Z,AMD,too old,s,,d\n"
+            "2030-12-31T15:00:00Z,AMD,no session after it,s,,d\n")
     with pytest.raises(NewsbtError) as caught:
         rows_of(tmp_path, body)
     path = tmp_path / "news.csv"
     lines = str(caught.value).splitlines()
-    assert lines[0] == "7 bad rows in news input, nothing was written:"
+    assert lines[0] == "8 bad rows in news input, nothing was written:"
     assert lines[1].startswith(f"{path}:3: no UTC offset in published_at; write e.g. 2025-01-27T08:25:00-05:00")
     assert lines[2] == f"{path}:4: unknown ticker 'TSLA' (no price file)"
     assert lines[3] == f"{path}:5: empty headline"
@@ -112,6 +113,7 @@ def test_every_bad_row_is_reported_with_its_line_and_reason(tmp_path: Path) -> N
     assert lines[5] == f"{path}:7: unparseable date (expected YYYY-MM-DD)"
     assert lines[6].startswith(f"{path}:8: missing published_at")
     assert lines[7] == f"{path}:9: time outside the NYSE calendar (2000-01-01..2030-12-31)"
+    assert lines[8] == f"{path}:10: time outside the NYSE calendar (2000-01-01..2030-12-31)"
 
 
 def test_a_bad_file_leaves_the_old_store_untouched(tmp_path: Path) -> None:

@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 from newsbt.core.errors import NewsbtError
-from newsbt.data.calendar import CALENDAR_END, CALENDAR_START, EXCHANGE_TZ, map_events
+from newsbt.data.calendar import CALENDAR_END, CALENDAR_START, EXCHANGE_TZ, map_events, nyse_calendar
 
 DATE_ONLY = r"^\d{4}-\d{2}-\d{2}$"
 HAS_OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
@@ -50,19 +51,28 @@ def validate_rows(raw: pd.DataFrame, known_tickers: Iterable[str], timezone: str
     published, time_errors = _instants(text, is_date, timezone)
     days = pd.to_datetime(text.where(is_date), format="%Y-%m-%d", errors="coerce")
     available = published.where(~is_date, _date_bound(days, DateOnlyPolicy(date_only)))
-    errors = pd.Series("", index=raw.index) + time_errors
-    errors = errors.where(~(is_date & days.isna()), errors + "unparseable date (expected YYYY-MM-DD); ")
-    low, high = pd.Timestamp(CALENDAR_START, tz="UTC"), pd.Timestamp(CALENDAR_END, tz="UTC")
-    outside = available.notna() & ((available < low) | (available >= high))
-    errors = errors.where(~outside, errors + f"time outside the NYSE calendar ({CALENDAR_START}..{CALENDAR_END}); ")
+    first_open, last_open = _mappable()
     tickers = raw["ticker"].astype(str).str.strip()
-    unknown = ~tickers.isin(frozenset(known_tickers))
-    errors = errors.where(~unknown, errors + "unknown ticker " + tickers.map(repr) + " (no price file); ")
-    empty = raw["headline"].astype(str).str.strip() == ""
-    errors = errors.where(~empty, errors + "empty headline; ")
+    errors = (time_errors
+              + _flag(is_date & days.isna(), "unparseable date (expected YYYY-MM-DD)")
+              + _flag(available.notna() & ((available < first_open) | (available >= last_open)),
+                      f"time outside the NYSE calendar ({CALENDAR_START}..{CALENDAR_END})")
+              + _flag(~tickers.isin(frozenset(known_tickers)), "unknown ticker " + tickers.map(repr) + " (no price file)")
+              + _flag(raw["headline"].astype(str).str.strip() == "", "empty headline"))
     _raise_problems(raw["loc"], errors)
     rows = raw.assign(ticker=tickers, published_at=published, date_only=is_date.to_numpy(), available_at=available)
     return _on_calendar(rows)
+
+
+def _flag(mask: pd.Series, message: str | pd.Series) -> pd.Series:
+    """``message; `` where ``mask`` holds, '' elsewhere (problems of a row are concatenated)."""
+    return pd.Series(np.where(mask, message + "; ", ""), index=mask.index)
+
+
+def _mappable() -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The instants the calendar can map: from its first open to (not including) its last one."""
+    opens = nyse_calendar().opens
+    return opens.iloc[0], opens.iloc[-1]
 
 
 def _instants(text: pd.Series, is_date: pd.Series, timezone: str | None) -> tuple[pd.Series, pd.Series]:
