@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from newsbt.backtest.inputs import load_events_for, load_prices_for, run_spec
+from newsbt.backtest.inputs import load_events_for, load_prices_for, load_signals_for, run_spec
 from newsbt.backtest.registry import load_entry_points
 from newsbt.backtest.spec import BacktestSpec, load_spec, spec_from_dict
 from newsbt.data.events import Event
@@ -25,8 +25,8 @@ from newsbt.reports.result import Result
 from newsbt.study.runner import StudyOutcome, run_study
 from newsbt.sweep.result import SweepResult
 
-__all__ = ["Result", "SweepResult", "StudyOutcome", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for", "run", "sweep",
-           "study"]
+__all__ = ["Result", "SweepResult", "StudyOutcome", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for",
+           "load_signals_for", "run", "sweep", "study"]
 
 load_entry_points()  # the API is an edge: installed strategies (built-in or third-party) are known by name
 
@@ -38,17 +38,19 @@ def run(
     events: Sequence[Event] | None = None,
     overrides: Iterable[str] = (),
     strategy: type | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> Result:
     """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path.
 
-    ``prices`` and ``events`` default to what the spec names, read from ``data_dir``. ``strategy``
-    runs a strategy class directly instead of the registered name in the spec.
+    ``prices``, ``events`` and the news ``signals`` default to what the spec names, read from
+    ``data_dir`` and ``[run] news``. ``strategy`` runs a strategy class directly instead of the
+    registered name in the spec.
     """
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec, overrides)
     elif not isinstance(spec, BacktestSpec):
         spec = spec_from_dict(spec, strategy_cls=strategy)
-    return Result(run_spec(spec, prices, data_dir, events, strategy))
+    return Result(run_spec(spec, prices, data_dir, events, strategy, signals))
 
 
 def sweep(

@@ -27,13 +27,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import backtrader as bt
 from pydantic import Field
 
-from newsbt import NewsbtStrategy, StrategyParams
+from newsbt import StrategyParams
 from newsbt.data.events import Category
 from newsbt.data.newsgate import TimedEvent
 from strategies.crash_dip import AI_UNIVERSE
+from strategies.holding import TimedHolds
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +79,7 @@ def entry_side(candidate: Candidate, move: float | None, p: NewsReaction.Params)
     return trade_side(direction, p.mode) if reaction_confirms(move, direction, p.min_reaction_pct) else 0
 
 
-def hold_over(sessions_held: int, hold_days: int) -> bool:
-    """Sell at the next open? ``sessions_held`` is 0 at the entry session's close, as in crash_dip."""
-    return sessions_held >= hold_days - 1
-
-
-class NewsReaction(NewsbtStrategy):
+class NewsReaction(TimedHolds):
     """Enter on each selected news event at its first tradable open; exit ``hold_days`` sessions later."""
 
     class Params(StrategyParams):
@@ -98,24 +93,15 @@ class NewsReaction(NewsbtStrategy):
 
     def __init__(self) -> None:
         super().__init__()
-        self.feeds = {d._name: d for d in self.datas}
         self.waiting: list[Candidate] = []
         self.news_through: dt.date | None = None  # the horizon of the previous bar's news
         self.moves: dict[str, dict[dt.date, float]] = {name: {} for name in self.feeds}
-        self.entries: dict[str, int] = {}  # ticker -> bar count at entry
 
     def next(self) -> None:
         self._record_moves()
-        self._exit_expired()
+        self.exit_expired()
         self.waiting += candidates(self._arrivals(), self.config, self.feeds)
         self.waiting = [c for c in self.waiting if not self._decided(c)]
-
-    def _exit_expired(self) -> None:
-        for name, entry_len in self.entries.items():
-            data = self.feeds[name]
-            if self.has_bar(data) and not self.pending(data):
-                if hold_over(len(data) - entry_len, self.config.hold_days):
-                    self.close_position(data)
 
     def _arrivals(self) -> tuple[TimedEvent, ...]:
         """News that became public since the previous bar (at the first bar: since today's open)."""
@@ -131,15 +117,8 @@ class NewsReaction(NewsbtStrategy):
         if self.getposition(data).size or self.pending(data):
             return True
         move = self.moves[candidate.ticker].get(candidate.news.reaction_day)
-        self._enter(data, entry_side(candidate, move, self.config))
+        self.enter(data, entry_side(candidate, move, self.config))
         return True
-
-    def _enter(self, data: bt.AbstractDataBase, side: int) -> None:
-        target = self.broker.getvalue() * self.config.position_pct / 100.0
-        if side > 0:
-            self.submit(data, self.affordable_shares(data, target))
-        elif side < 0:
-            self.submit(data, -self.target_shares(data, target))
 
     def _record_moves(self) -> None:
         """Each ticker's close-to-close return at today's bar, for reaction-day checks later."""
@@ -148,11 +127,3 @@ class NewsReaction(NewsbtStrategy):
         for name, data in self.feeds.items():
             if self.has_bar(data) and len(data) > 1:
                 self.moves[name][self.today] = data.close[0] / data.close[-1] - 1.0
-
-    def on_order_done(self, order: bt.Order) -> None:
-        if order.status != order.Completed:
-            return
-        if self.getposition(order.data).size:
-            self.entries[order.data._name] = len(order.data)
-        else:
-            self.entries.pop(order.data._name, None)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real price directory (from NEWSBT_DATA_DIR) and a network blocker."""
+"""Shared fixtures: the real price directory (NEWSBT_DATA_DIR), the real headline file (NEWSBT_NEWS_FILE)
+and a network blocker."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ def real_data_dir() -> Path:
     value = os.environ.get("NEWSBT_DATA_DIR")
     if not value or not Path(value).is_dir():
         pytest.skip("NEWSBT_DATA_DIR is not set to the real price directory (.ci/run sets it)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def real_news_file() -> Path:
+    """The real headlines CSV; tests that need it are skipped (loudly) when NEWSBT_NEWS_FILE is unset."""
+    value = os.environ.get("NEWSBT_NEWS_FILE")
+    if not value or not Path(value).is_file():
+        pytest.skip("NEWSBT_NEWS_FILE is not set to the real headlines CSV (.ci/run sets it)")
     return Path(value)
 
 

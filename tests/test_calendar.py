@@ -157,3 +157,16 @@ def test_later_availability_never_makes_first_bar_earlier(at: pd.Timestamp, dela
 def test_mapping_ignores_the_offset_the_instant_is_written_in(at: pd.Timestamp, minutes: int) -> None:
     written = at.tz_convert(timezone(timedelta(minutes=minutes)))
     assert map_event(written) == map_event(at)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(instants, min_size=1, max_size=40), st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"]))
+def test_a_column_of_instants_maps_exactly_as_each_instant_alone(stamps: list[pd.Timestamp], zone: str) -> None:
+    """News stores map whole tz-aware columns at once (the fast path of ``map_events``); every row must
+    be what the one-event rule gives that instant."""
+    column = pd.Series(pd.DatetimeIndex(stamps).tz_convert(zone))
+    frame = map_events(column)
+    for at, row in zip(stamps, frame.itertuples()):
+        one = map_event(at)
+        assert (row.at, row.session, row.reaction_day, row.first_bar) == (
+            one.at, one.session.value, one.reaction_day, one.first_bar)

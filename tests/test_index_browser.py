@@ -1,6 +1,8 @@
 """The reports index in a real headless Chromium: every link opens (HTTP 200, a title), no page logs
 a console error or loads anything from another host (the QuantStats tearsheet included, once newsbt
-has made it self-contained), and a headline carrying ``<script>`` is shown as text and never runs.
+has made it self-contained), and a headline carrying ``<script>`` is shown as text and never runs; in a
+news study, hostile feed rows (a ``<script>`` headline, an ``<img onerror>`` source, ``javascript:`` and
+``data:`` URLs) stay text and only the https URL becomes a link.
 
 Needs the system's Chromium and its driver (Debian: chromium, chromium-driver) and the ``selenium``
 package; skipped, saying so, when the browser is not installed. The reports are served from a
@@ -36,6 +38,7 @@ from tests.conftest import write_price_files
 from tests.sweepdata import crashy_prices
 from tests.sweepdata import spec_dict as sweep_spec_dict
 from tests.synthetic import spec_dict, two_crashes
+from tests.test_news_study import DATA_URL, HOSTILE_SOURCE, JS_URL, SAFE_URL, SCRIPT_HEADLINE, news_study
 from tests.test_study import EVENTS, XSS, synthetic_prices, synthetic_study
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -65,6 +68,7 @@ def reports(tmp_path: Path) -> Path:
     write_price_files(tmp_path / "prices", synthetic_prices())
     (tmp_path / "events.csv").write_text(EVENTS)
     synthetic_study(tmp_path, 'event_ids = ["weekend", "late-listing"]', name="xss_study").write(reports)
+    news_study(tmp_path / "news").write(reports)
     refresh_index(reports)
     return reports
 
@@ -143,7 +147,8 @@ def test_index_links_open_without_errors_and_headlines_stay_text(reports: Path, 
     assert_no_alert(browser)
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href]")]
     assert sorted(urlsplit(link).path for link in links) == [
-        "/sweeptest/sweep/index.html", "/synthetic/tearsheet.html", "/xss_study/study/index.html"]
+        "/news_study/study/index.html", "/sweeptest/sweep/index.html", "/synthetic/tearsheet.html",
+        "/xss_study/study/index.html"]
     for link in links:
         assert status(link) == 200
         browser.get(link)
@@ -151,8 +156,10 @@ def test_index_links_open_without_errors_and_headlines_stay_text(reports: Path, 
         assert_no_alert(browser)
         assert console_errors(browser) == [], link
         assert browser.execute_script(OFFSITE_EXTERNALS) == [], link  # nothing loaded from elsewhere
-        if "/study/" in link:
+        if "/xss_study/" in link:
             check_study_page(browser, base_url)
+        if "/news_study/" in link:
+            check_news_page(browser, base_url)
 
 
 def check_study_page(browser: webdriver.Chrome, base_url: str) -> None:
@@ -213,3 +220,18 @@ def test_run_and_sweep_pages_read_well_and_sort(reports: Path, base_url: str, br
     assert column(top, 0) == sorted(ranks, key=int, reverse=True)
     returns = column(top, headers.index("total return"))
     assert all(value.endswith("%") for value in returns)
+
+
+def check_news_page(browser: webdriver.Chrome, base_url: str) -> None:
+    """Feed text arrives as text: no element it tried to inject, no link but the https one."""
+    assert_only_the_sort_script(browser)
+    assert [img.get_attribute("src") for img in browser.find_elements(By.TAG_NAME, "img")] == [base_url +
+                                                                                              "news_study/study/caar.png"]
+    cells = [td.text for td in browser.find_elements(By.TAG_NAME, "td")]
+    for text in (SCRIPT_HEADLINE, HOSTILE_SOURCE, JS_URL, DATA_URL):
+        assert text in cells, text
+    offsite = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href]")
+               if not a.get_attribute("href").startswith(base_url)]
+    assert offsite == [SAFE_URL.replace('"', "%22")]
+    assert browser.find_element(By.XPATH, "//h2[.='CAAR by sentiment bucket']")
+    assert_no_alert(browser)

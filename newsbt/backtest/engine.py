@@ -54,8 +54,10 @@ def run_backtest(
     prices: Mapping[str, pd.DataFrame],
     events: Sequence[Any] = (),
     strategy_cls: type | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> RunResult:
-    """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` go to the strategy as is."""
+    """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` and the headline-store
+    ``signals`` (``newsbt.data.newssignals``) go to the strategy's news gate as they are."""
     cls = strategy_cls or get_strategy(spec.strategy.name)
     params = cls.Params.model_validate(spec.strategy.params)
     frames = {t: window(prices_of(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
@@ -68,7 +70,7 @@ def run_backtest(
     cost_model = configure(cerebro, spec.costs)
     for ticker, frame in traded.items():
         cerebro.adddata(make_feed(frame, ticker), name=ticker)
-    cerebro.addstrategy(cls, config=params, events=tuple(events))
+    cerebro.addstrategy(cls, config=params, events=tuple(events), signals=signals)
     cerebro.addanalyzer(Recorder, _name="recorder")
     record = cerebro.run()[0].analyzers.recorder.get_analysis()
     record["borrow"] = cost_model.borrow_charges

@@ -40,6 +40,7 @@ class RunSpec(Section):
     cash: float = Field(100_000.0, gt=0)
     benchmark: str | dict[str, float] = Field("QQQ", description='a ticker, or weights: {SPY = 0.6, QQQ = 0.4}')
     events: Path | None = Field(None, description="news event file (CSV) handed to the strategy")
+    news: Path | None = Field(None, description="headline store (newsbt news import) whose signals reach the strategy")
 
     @field_validator("benchmark")
     @classmethod

@@ -20,6 +20,7 @@ import math
 from typing import Any, ClassVar
 
 import backtrader as bt
+import pandas as pd
 
 from newsbt.data.newsgate import NewsGate, TimedEvent
 from newsbt.core.validation import StrictModel
@@ -38,11 +39,11 @@ class NewsbtStrategy(bt.Strategy):
     """Base class: ``self.config`` holds the validated ``Params``; ``self.public_news()`` the news, if any."""
 
     Params: ClassVar[type[StrategyParams]] = StrategyParams
-    params = (("config", None), ("events", ()))
+    params = (("config", None), ("events", ()), ("signals", None))
 
     def __init__(self) -> None:
         self.config = self.p.config if self.p.config is not None else self.Params()
-        self.news = NewsGate(self.p.events)  # the only way to the news: see public_news
+        self.news = NewsGate(self.p.events, self.p.signals)  # the only way to the news: see public_news
         self._reserved_cash = 0.0
         self._pending: dict[str, bt.Order] = {}
 
@@ -56,6 +57,11 @@ class NewsbtStrategy(bt.Strategy):
     def public_news(self, after: datetime.date | None = None) -> tuple[TimedEvent, ...]:
         """The news a decision at today's close may act on (see ``newsbt.data.newsgate``): the only way in."""
         return self.news.visible(self.today, after)
+
+    def news_signals(self) -> pd.DataFrame:
+        """Headline-store signals (index ticker) a decision at today's close may act on, through the
+        same gate as ``public_news``; empty on a day without news (see ``newsbt.data.newssignals``)."""
+        return self.news.signals(self.today)
 
     def has_bar(self, data: bt.AbstractDataBase) -> bool:
         """True when ``data`` printed a bar on the current date (not a stale repeat)."""

@@ -5,6 +5,7 @@ User mistakes (``NewsbtError``) print one line on stderr and exit with status 1,
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from newsbt import api
+from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
 from newsbt.cli.common import (
@@ -35,14 +37,17 @@ def run(
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
     with progress_bar() as progress:
-        with stage(progress, f"loading prices for {spec.run.name}"):
+        with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NewsCoverageWarning)
             prices = api.load_prices_for(spec, data_dir)
             events = api.load_events_for(spec, data_dir)
+            signals = api.load_signals_for(spec)
         with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
-            result = api.run(spec, prices=prices, events=events)
+            result = api.run(spec, prices=prices, events=events, signals=signals)
         with stage(progress, "writing tearsheet and reports"):
             path = result.write(reports_dir / spec.run.name)
             refresh_index(reports_dir)
+    _show_warnings(caught)
     note_sample(prices, data_dir)
     out.print(_headline_table(result))
     out.print(f"tearsheet: {path}", soft_wrap=True)
@@ -61,6 +66,15 @@ def _headline_table(result: api.Result) -> Table:
     for row in side_by_side(result.stats, result.benchmark_stats):
         table.add_row(*row)
     return table
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """News coverage gaps as one plain line each; any other warning as Python would show it."""
+    for w in caught:
+        if issubclass(w.category, NewsCoverageWarning):
+            err.print(f"warning: {w.message}", soft_wrap=True, highlight=False, markup=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 @app.command()
@@ -129,6 +143,9 @@ def study(
     for row in result.caar.itertuples():
         out.print(f"CAAR {row.window}: {row.caar:+.2%} over {row.n} event-tickers, cross-sectional t {row.t:.2f}, "
                   f"BMP t adjusted for clustering {row.kp_t:.2f} (p {row.p_kp:.3f})", soft_wrap=True)
+    for bucket, bucket_result in outcome.buckets:
+        caars = ", ".join(f"{r.window} {r.caar:+.2%} (p {r.p_kp:.3f})" for r in bucket_result.caar.itertuples())
+        out.print(f"{bucket} sentiment, {len(bucket_result.events)} event-tickers: {caars}", soft_wrap=True)
     if len(result.skipped):
         out.print(f"{len(result.skipped)} event-ticker pairs skipped (reasons in the report)")
     out.print(f"study: {page}", soft_wrap=True)

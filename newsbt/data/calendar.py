@@ -125,6 +125,9 @@ def _schedule(calendar: xc.ExchangeCalendar) -> tuple[pd.DatetimeIndex, np.ndarr
 
 
 def _utc_index(times: Iterable[pd.Timestamp]) -> pd.DatetimeIndex:
+    dtype = getattr(times, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype):  # already tz-aware datetimes: convert in one step
+        return pd.DatetimeIndex(times).tz_convert("UTC").as_unit("ns")
     stamps = [pd.Timestamp(t) for t in times]
     if any(t.tzinfo is None for t in stamps):
         raise ValueError("timestamps must be tz-aware (a naive time is ambiguous for point-in-time mapping)")

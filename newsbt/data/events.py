@@ -67,6 +67,7 @@ class Event:
     direction: int
     source: str
     notes: str
+    url: str = ""  # where the news can be read (headline stores have one; event files do not)
 
 
 class _Bad(ValueError):

@@ -9,6 +9,10 @@ strategies get news only through ``NewsbtStrategy.public_news``, which asks this
 If a ticker has no bar at that next session, its order simply fills at its next bar: later, never
 earlier. Each event's ``first_bar`` and ``reaction_day`` are mapped once, up front; a query is two
 binary searches over the sorted ``first_bar`` array.
+
+News signals from a headline store (:mod:`newsbt.data.newssignals`, keyed by the session whose open
+their stories precede) pass the same gate by the same horizon: at bar t a strategy gets the signal
+rows of session ``horizon(t)``, computed only from stories whose ``first_bar`` is at or before it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from newsbt.data.calendar import nyse_calendar
 from newsbt.data.events import Event, event_timing
@@ -41,9 +46,10 @@ class TimedEvent:
 class NewsGate:
     """Events sorted by ``first_bar``, released to a strategy bar by bar, never before they are public."""
 
-    def __init__(self, events: Iterable[Event]) -> None:
+    def __init__(self, events: Iterable[Event], signals: pd.DataFrame | None = None) -> None:
         self._news = _timed(tuple(events))
         self._first_bars = np.array([n.first_bar for n in self._news], dtype="datetime64[D]")
+        self._signals = _by_session(signals)
 
     def visible(self, bar_date: dt.date, after: dt.date | None = None) -> tuple[TimedEvent, ...]:
         """Events a decision at ``bar_date``'s close may act on, by ``first_bar`` then file order.
@@ -56,6 +62,11 @@ class NewsGate:
         high = np.searchsorted(self._first_bars, np.datetime64(self.horizon(bar_date), "D"), side="right")
         low = 0 if after is None else np.searchsorted(self._first_bars, np.datetime64(after, "D"), side="right")
         return self._news[low:high]
+
+    def signals(self, bar_date: dt.date) -> pd.DataFrame:
+        """News signals a decision at ``bar_date``'s close may act on: the rows (index ticker) of the
+        session ``horizon(bar_date)`` with at least one story; empty when there are none."""
+        return self._signals.get(self.horizon(bar_date), _NO_SIGNALS)
 
     @staticmethod
     def horizon(bar_date: dt.date) -> dt.date:
@@ -74,6 +85,17 @@ def _timed(events: tuple[Event, ...]) -> tuple[TimedEvent, ...]:
         for e, first, reaction in zip(events, timing["first_bar"], timing["reaction_day"])
     ]
     return tuple(sorted(timed, key=lambda n: n.first_bar))
+
+
+_NO_SIGNALS = pd.DataFrame(index=pd.Index([], name="ticker"))
+
+
+def _by_session(signals: pd.DataFrame | None) -> dict[dt.date, pd.DataFrame]:
+    """Signal rows with news, split by session once, so each bar's query is a dict lookup."""
+    if signals is None or signals.empty:
+        return {}
+    active = signals[signals["stories"] > 0]
+    return {day.date(): rows.droplevel("session") for day, rows in active.groupby(level="session")}
 
 
 @functools.cache

@@ -5,13 +5,15 @@ the server for a /favicon.ico that is not there. The only script is ``SORT_SCRIP
 to pages that hold a ``<table class="sortable">``: clicking a header sorts the rows by that column
 (again: the other way), numbers by value ("+5.61%", "1,234.50", "-1.84 (p 0.09)" lead with a
 number), other text A-Z, and "n/a" always last. The title is escaped here; the body must arrive
-escaped.
+escaped. Text from news feeds is untrusted: :func:`link` makes a link only of an http(s) URL, so a
+``javascript:`` or ``data:`` URL stays plain text.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Collection, Iterable, Sequence
+from urllib.parse import urlsplit
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
@@ -64,3 +66,15 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Collec
     kind = ' class="sortable"' if sortable else ""
     return f"<table{kind}><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
 
+
+def link(url: str, text: str | None = None) -> str:
+    """``<a>`` to ``url`` if it is http or https, else ``url`` as escaped text; never unescaped."""
+    label = html.escape(url if text is None else text)
+    url = url.strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unbalanced [ in the host
+        scheme = ""
+    if scheme in ("http", "https") and not any(c.isspace() or ord(c) < 32 for c in url):
+        return f'<a href="{html.escape(url)}" rel="noopener noreferrer nofollow">{label}</a>'
+    return label

@@ -6,12 +6,13 @@ is HTML-escaped. Every number on the page is also in a CSV next to it, at full p
 
 | file | what it holds |
 |---|---|
-| ``events.csv`` | the studied events: event_id, day0, category, tickers, headline |
+| ``events.csv`` | the studied events: event_id, day0, category, tickers, headline, source, url, bucket |
 | ``pairs.csv`` | one row per event-ticker: alpha, beta, sigma, AR day 0 and its t, CAR and SCAR per window |
 | ``caar.csv`` | one row per window: CAAR and every test with its p-value |
 | ``path.csv`` | AAR and CAAR per relative day with their 95% bands (the plot) |
 | ``abnormal.csv`` | each pair's abnormal return per relative day |
 | ``skipped.csv`` | pairs that could not be studied, with the reason |
+| ``buckets.csv`` | news-store studies: caar.csv's rows for each sentiment bucket, side by side |
 | ``summary.json`` | headline figures, read by the reports index (``newsbt.reports.index``) |
 
 Everything is computed before the first byte is written and each file is renamed into place whole;
@@ -32,7 +33,7 @@ from matplotlib.figure import Figure
 
 from newsbt.core.atomic import atomic_write_text, temporary_path
 from newsbt.study.model import EventStudyResult, window_label
-from newsbt.reports.htmlpage import page, table
+from newsbt.reports.htmlpage import link, page, table
 
 if TYPE_CHECKING:  # the runner calls this module; the outcome's type is only named here
     from newsbt.study.runner import StudyOutcome
@@ -73,6 +74,9 @@ def events_frame(outcome: StudyOutcome) -> pd.DataFrame:
         "category": [e.event.category.value for e in outcome.events],
         "tickers": [";".join(e.tickers) for e in outcome.events],
         "headline": [e.event.headline for e in outcome.events],
+        "source": [e.event.source for e in outcome.events],
+        "url": [e.event.url for e in outcome.events],
+        "bucket": [e.bucket for e in outcome.events],
     })
 
 
@@ -93,8 +97,16 @@ def study_csvs(outcome: StudyOutcome) -> dict[str, str]:
         "abnormal.csv": (abnormal, True),
         "skipped.csv": (skipped_frame(result), False),
     }
+    if outcome.buckets:
+        frames["buckets.csv"] = (buckets_frame(outcome), False)
     return {name: frame.to_csv(index=index, date_format="%Y-%m-%d", lineterminator="\n")
             for name, (frame, index) in frames.items()}
+
+
+def buckets_frame(outcome: StudyOutcome) -> pd.DataFrame:
+    """Every bucket's CAAR table, stacked, with the bucket named in the first column."""
+    return pd.concat([r.caar.assign(bucket=b)[["bucket", *r.caar.columns]] for b, r in outcome.buckets],
+                     ignore_index=True)
 
 
 def study_summary(outcome: StudyOutcome) -> dict[str, Any]:
@@ -124,6 +136,10 @@ def _finite(value: float) -> float | None:
 
 def source_label(outcome: StudyOutcome) -> str:
     settings = outcome.study.settings
+    if settings.news is not None:
+        news = settings.news
+        return (f"news from {news.store}: the top {news.top_pct:g}% of ticker-sessions by abnormal news volume, "
+                f"by the sign of their {news.scorer} sentiment")
     if settings.shocks is None:
         return f"events from {settings.events}"
     scan = settings.shocks
@@ -169,6 +185,7 @@ def study_page(outcome: StudyOutcome, files: list[str]) -> str:
         "<h2>Cumulative average abnormal return</h2>",
         f'<img src="{PLOT_NAME}" alt="CAAR with its 95% band, days {result.path.index[0]} to {result.path.index[-1]}">',
         _caar_table(result),
+        _buckets_section(outcome),
         '<p class="note">p-values are two-sided: Student t with N-1 degrees of freedom for the t tests, normal '
         "for Patell Z, exact binomial for the sign test.</p>",
         "<h2>Each event and ticker</h2>", _pairs_table(result),
@@ -207,8 +224,29 @@ def html_table(rows: list[list[Any]], headers: list[str], formats: list[str]) ->
 
 def _events_table(outcome: StudyOutcome) -> str:
     frame = events_frame(outcome)
-    return html_table(frame.to_numpy().tolist(), ["event", "day 0", "category", "tickers studied", "headline"],
-                      ["{}"] * 5)
+    columns = ["event_id", "day0", "category", "tickers", "headline"]
+    table = html_table(frame[columns].to_numpy().tolist(), ["event", "day 0", "category", "tickers studied",
+                                                            "headline"], ["{}"] * 5)
+    if not frame["url"].astype(bool).any() and not frame["bucket"].astype(bool).any():
+        return table
+    rows = [[e, b, s, u] for e, b, s, u in frame[["event_id", "bucket", "source", "url"]].to_numpy().tolist()]
+    sources = "".join(f"<tr><td>{html.escape(e)}</td><td>{html.escape(b)}</td><td>{html.escape(s)}</td>"
+                      f"<td>{link(u)}</td></tr>" for e, b, s, u in rows)
+    return (f"{table}<h3>Sources</h3><table><thead><tr><th>event</th><th>bucket</th><th>source</th><th>link</th>"
+            f"</tr></thead><tbody>{sources}</tbody></table>")
+
+
+def _buckets_section(outcome: StudyOutcome) -> str:
+    """CAAR per window for each sentiment bucket, side by side: N, CAAR and the clustering-adjusted test."""
+    if not outcome.buckets:
+        return ""
+    headers = ["window"] + [f"{b} {h}" for b, _ in outcome.buckets for h in ("N", "CAAR", "BMP-KP t", "p")]
+    formats = ["{}"] + ["{:d}", "{:+.2%}", "{:+.2f}", "{:.3g}"] * len(outcome.buckets)
+    windows = outcome.result.caar["window"].tolist()
+    rows = [[w] + [v for _, r in outcome.buckets for v in r.caar.set_index("window").loc[w, ["n", "caar", "kp_t", "p_kp"]]]
+            for w in windows]
+    rows = [[r[0]] + [int(v) if i % 4 == 0 else v for i, v in enumerate(r[1:])] for r in rows]
+    return "<h2>CAAR by sentiment bucket</h2>" + html_table(rows, headers, formats)
 
 
 def _caar_table(result: EventStudyResult) -> str:

@@ -2,6 +2,7 @@
 
     [study]
     events = "data/events/ai_news.csv"  # or: shocks = {tickers = ["NVDA"], threshold_pct = 7, benchmark = "QQQ"}
+                                        # or: news = {store = "data/news", scorer = "lm", top_pct = 10}
     tickers = ["NVDA", "AMD"]           # studied for every event (default: each event's own tickers)
     market = "QQQ"
     model = "market"                    # or "market_adjusted", "constant_mean"
@@ -13,7 +14,9 @@
 
 Day 0 of a news event is its reaction day (``newsbt.events.event_timing``: the first session whose
 close is after ``published_at``; for a ``market_move``, the session of the move). Day 0 of a shock
-is the session of the move itself. ``[run]``
+is the session of the move itself. Events from a headline store (``newsbt.study.newsevents``) are
+ticker-sessions of unusual news volume, in buckets by the sign of their sentiment: the study runs once
+for all of them and once per bucket, reported side by side. ``[run]``
 start and end bound day 0 only; estimation windows reach back before ``start`` as far as they need.
 The event file path is relative to the working directory, like ``[run] events``. Everything after
 the pairs are built is ``newsbt.eventstudy.run_event_study``.
@@ -31,6 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from newsbt.core.errors import NewsbtError, located
 from newsbt.data.events import Category, Event, event_timing, load_events
+from newsbt.study.newsevents import BUCKETS, NewsSelection, news_events
 from newsbt.study.report import study_html, write_study
 from newsbt.study.model import (
     DEFAULT_ESTIMATION, DEFAULT_PATH, DEFAULT_WINDOWS, EventPair, EventStudyResult, returns_from_prices,
@@ -61,6 +65,7 @@ class StudySettings(StrictModel):
 
     events: Path | None = None
     shocks: ShockScan | None = None
+    news: NewsSelection | None = None
     tickers: tuple[str, ...] = ()
     market: str = "QQQ"
     model: Literal["market", "market_adjusted", "constant_mean"] = "market"
@@ -72,9 +77,9 @@ class StudySettings(StrictModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> StudySettings:
-        if (self.events is None) == (self.shocks is None):
-            raise ValueError('give exactly one of events = "<event file>" or '
-                             "shocks = {tickers = [...], threshold_pct = 7}")
+        if sum(source is not None for source in (self.events, self.shocks, self.news)) != 1:
+            raise ValueError('give exactly one of events = "<event file>", '
+                             'shocks = {tickers = [...], threshold_pct = 7} or news = {store = "data/news"}')
         return self
 
 
@@ -100,6 +105,7 @@ class StudiedEvent:
     event: Event
     day0: pd.Timestamp
     tickers: tuple[str, ...]
+    bucket: str = ""  # news-store events: positive, negative or neutral sentiment
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class StudyOutcome:
     study: Study
     events: tuple[StudiedEvent, ...]
     result: EventStudyResult
+    buckets: tuple[tuple[str, EventStudyResult], ...] = ()  # the same study per bucket, when events have one
 
     @property
     def name(self) -> str:
@@ -147,8 +154,9 @@ def _settings(section: Mapping[str, Any], source: object, text: str, overridden:
         err = first_error(exc)
         loc = [str(p) for p in err["loc"]]
         top = loc[0] if loc else None
-        nested = top == "shocks" and len(loc) > 1  # a key inside shocks = {...}
-        name, key, model = ("study.shocks", loc[1], ShockScan) if nested else ("study", top, StudySettings)
+        nested = top in ("shocks", "news") and len(loc) > 1  # a key inside shocks = {...} or news = {...}
+        inner = {"shocks": ShockScan, "news": NewsSelection}.get(top or "")
+        name, key, model = (f"study.{top}", loc[1], inner) if nested else ("study", top, StudySettings)
         message = describe(err, name, key, list(model.model_fields))
         raise error_at(source, text, overridden, "study", top, message) from None
 
@@ -169,17 +177,25 @@ def run_study(
     known = frozenset(prices if prices is not None else sources.tickers())
     _check_tickers(study, known)
     load = _loader(prices, sources)
-    candidates = _shock_events(study, load) if settings.shocks else _news_events(study, known)
+    candidates = (_shock_events(study, load) if settings.shocks else _store_events(study, known) if settings.news
+                  else _news_events(study, known))
     events = _select(study, candidates)
     tickers = dict.fromkeys([settings.market, *(t for e in events for t in e.tickers)])
     returns = returns_from_prices(load(tickers))
+    result = _run(study, returns, events)
+    present = [b for b in BUCKETS if any(e.bucket == b for e in events)]
+    buckets = tuple((b, _run(study, returns, [e for e in events if e.bucket == b])) for b in present)
+    return StudyOutcome(study, tuple(events), result, buckets)
+
+
+def _run(study: Study, returns: pd.DataFrame, events: list[StudiedEvent]) -> EventStudyResult:
+    settings = study.settings
     pairs = [EventPair(e.event.event_id, t, e.day0) for e in events for t in e.tickers]
     try:
-        result = run_event_study(returns, pairs, settings.market, settings.windows, settings.estimation,
-                                 settings.model, settings.path)
+        return run_event_study(returns, pairs, settings.market, settings.windows, settings.estimation,
+                               settings.model, settings.path)
     except NewsbtError as exc:  # the design (windows, estimation, path) comes from [study]
         raise study.error(None, str(exc)) from None
-    return StudyOutcome(study, tuple(events), result)
 
 
 def _loader(prices: Mapping[str, pd.DataFrame] | None, sources: PriceSources) -> PriceLoader:
@@ -210,6 +226,17 @@ def _news_events(study: Study, known: frozenset[str]) -> list[StudiedEvent]:
     events = load_events(settings.events, known)
     reaction = event_timing(events)["reaction_day"]
     return [StudiedEvent(e, reaction[e.event_id], settings.tickers or e.tickers) for e in events]
+
+
+def _store_events(study: Study, known: frozenset[str]) -> list[StudiedEvent]:
+    """The top ``top_pct`` % of ticker-sessions by abnormal news volume, bucketed by sentiment sign."""
+    settings, run = study.settings, study.spec.run
+    tickers = [t for t in (settings.tickers or sorted(known)) if t in known]
+    try:
+        found = news_events(settings.news, tickers, pd.Timestamp(run.start), pd.Timestamp(run.end))
+    except NewsbtError as exc:
+        raise study.error("news", str(exc)) from None
+    return [StudiedEvent(event, day0, event.tickers, bucket) for event, day0, bucket in found]
 
 
 def _shock_events(study: Study, load: PriceLoader) -> list[StudiedEvent]:

@@ -34,7 +34,7 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from newsbt.sweep import grid
-from newsbt.backtest.inputs import load_events_for
+from newsbt.backtest.inputs import load_events_for, load_signals_for
 from newsbt.backtest.engine import required_tickers
 from newsbt.core.errors import NewsbtError, located
 from newsbt.data.sources import price_sources
@@ -222,7 +222,7 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run the combinations not already saved; ``backend``/``workers``/``scheduler`` default to ``[sweep]``'s.
 
-    Prices (and the spec's news events) are loaded and validated once here, before any saved result
+    Prices (and the spec's news events and news signals) are loaded and validated once here, before any saved result
     is touched, then handed to each worker once. Ctrl-C cancels what is pending, keeps every
     finished part and raises ``SweepInterrupted`` saying how to resume.
     """
@@ -233,7 +233,7 @@ def run_sweep(
     if prices is None:
         prices = price_sources(data_dir).load(sweep.tickers)
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
-                        tuple(load_events_for(sweep.spec, data_dir)))
+                        tuple(load_events_for(sweep.spec, data_dir)), load_signals_for(sweep.spec))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
     state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
     todo = [i for i in range(len(sweep.combinations)) if i not in state.done]

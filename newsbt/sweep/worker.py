@@ -37,6 +37,7 @@ class WorkerSetup:
     engine: str  # "backtrader" (the reference) or "fast" (see newsbt.backtest.registry.fast_engine)
     prices: dict[str, pd.DataFrame]
     events: tuple[Any, ...] = ()  # the spec's news events, handed to the strategy as ``newsbt run`` does
+    signals: pd.DataFrame | None = None  # the spec's news-store signals ([run] news), likewise
 
 
 class Evaluator:
@@ -74,7 +75,7 @@ def result_row(result: RunResult) -> Row:
 def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], RunResult]:
     if setup.engine == "fast":
         return fast_engine(setup.spec.strategy.name)(setup.prices)
-    return lambda spec: run_backtest(spec, setup.prices, events=setup.events)
+    return lambda spec: run_backtest(spec, setup.prices, events=setup.events, signals=setup.signals)
 
 
 def serial_results(setup: WorkerSetup, chunks: list[list[int]]) -> Iterator[list[Row]]:

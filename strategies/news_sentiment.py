@@ -1,0 +1,68 @@
+"""Trade headline sentiment from a news store: follow it or fade it when the news flow is unusual.
+
+At each close the strategy reads the news signals of the next session (``NewsbtStrategy.news_signals``:
+only stories public before that session's open, see ``newsbt.data.newssignals``). A ticker whose
+stories' mean sentiment (scorer ``scorer``) is at least ``min_sentiment`` away from 0, on a session
+whose abnormal news volume is at least ``min_abnormal_volume`` (None: no volume filter), is bought
+(``mode = "follow"`` and good news, or ``"fade"`` and bad news) or sold short (the other two cases;
+never with ``long_only``) at that open, ``position_pct`` % of the portfolio, and closed at the open
+``hold_days`` sessions later. At most one position per ticker; a signal on a ticker already held, or
+without a bar that day, is passed over.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from newsbt import StrategyParams
+from newsbt.core.errors import NewsbtError
+from strategies.holding import TimedHolds
+
+NEWS_COVERED = ("NVDA", "AMD", "AVGO", "ORCL", "TSM", "AAPL", "AMZN", "GOOGL", "META", "MSFT")
+
+
+def signal_side(sentiment: float, abnormal_volume: float, p: NewsSentiment.Params) -> int:
+    """+1 buy, -1 short, 0 nothing, for one ticker's signal (NaN never passes a threshold)."""
+    if not math.isfinite(sentiment) or sentiment == 0 or abs(sentiment) < p.min_sentiment:
+        return 0
+    if p.min_abnormal_volume is not None and not abnormal_volume >= p.min_abnormal_volume:
+        return 0
+    side = int(math.copysign(1, sentiment)) * (1 if p.mode == "follow" else -1)
+    return 0 if p.long_only and side < 0 else side
+
+
+class NewsSentiment(TimedHolds):
+    """Enter on strong, unusual news sentiment at the first open it is public; exit ``hold_days`` later."""
+
+    class Params(StrategyParams):
+        tickers: tuple[str, ...] = Field(NEWS_COVERED, min_length=1)
+        scorer: str = "lm"
+        mode: Literal["follow", "fade"] = "follow"
+        min_sentiment: Annotated[float, Field(ge=0, le=1)] = 0.5
+        min_abnormal_volume: Annotated[float, Field(ge=0)] | None = 2.0
+        hold_days: int = Field(5, ge=1)
+        position_pct: Annotated[float, Field(gt=0, le=100)] = 10.0
+        long_only: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.p.signals is None:
+            raise NewsbtError('news_sentiment needs a news store: [run] news = "data/news" (built by '
+                              "newsbt news import FILE... --store data/news)")
+        self.column = f"sentiment_{self.config.scorer}"
+        if self.column not in self.p.signals.columns:
+            raise NewsbtError(f"the news store has no {self.config.scorer!r} scores; add them with: "
+                              f"newsbt news score --scorer {self.config.scorer}")
+
+    def next(self) -> None:
+        self.exit_expired()
+        signals: pd.DataFrame = self.news_signals()
+        for ticker in signals.index.intersection(list(self.feeds)):
+            data = self.feeds[ticker]
+            if self.free(data):
+                row = signals.loc[ticker]
+                self.enter(data, signal_side(row[self.column], row["abnormal_volume"], self.config))
