@@ -41,7 +41,8 @@ from newsbt.data.prices import load_prices, resolve_data_dir
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
-from newsbt.sweep.store import TABLE_COLUMNS, SweepStore
+from newsbt.core.publish import environment_errors, report_lock
+from newsbt.sweep.store import TABLE_COLUMNS, Quarantined, SweepStore
 from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
 
 Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
@@ -126,6 +127,7 @@ class SweepOutcome:
     failed: int
     discarded: int  # saved results of a different sweep (or not resumed) that were removed first
     seconds: float
+    quarantined: tuple[Quarantined, ...] = ()  # damaged parts moved aside; their combinations ran again
 
 
 class SweepInterrupted(NewsbtError):
@@ -221,7 +223,9 @@ def run_sweep(
 
     Prices (and the spec's news events) are loaded and validated once here, before any saved result
     is touched, then handed to each worker once. Ctrl-C cancels what is pending, keeps every
-    finished part and raises ``SweepInterrupted`` saying how to resume.
+    finished part and raises ``SweepInterrupted`` saying how to resume. The sweep holds its name's
+    report lock throughout (``newsbt.core.publish``): a second sweep, run or study of the same name
+    stops at once instead of writing into the same folder.
     """
     started = time.perf_counter()
     backend = backend or sweep.settings.backend
@@ -232,16 +236,18 @@ def run_sweep(
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
-    state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
-    todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
-    counter = _Counter(len(sweep.combinations), len(state.done), progress)
-    if todo:
-        stream = _results(setup, todo, backend, workers or sweep.settings.workers,
-                          scheduler or sweep.settings.scheduler, sweep.spec_hash)
-        _consume(stream, store, counter)
-    table, returns = store.load()
+    resume_note = f"finished combinations are saved in {store.results_dir}; run the same command again to resume"
+    with report_lock(store.directory.parent), environment_errors(store.directory, note=resume_note):
+        state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
+        todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
+        counter = _Counter(len(sweep.combinations), len(state.done), progress)
+        if todo:
+            stream = _results(setup, todo, backend, workers or sweep.settings.workers,
+                              scheduler or sweep.settings.scheduler, sweep.spec_hash)
+            _consume(stream, store, counter)
+        table, returns = store.load()
     return SweepOutcome(sweep, store.directory, table, returns, len(todo), len(state.done),
-                        counter.failed, state.discarded, time.perf_counter() - started)
+                        counter.failed, state.discarded, time.perf_counter() - started, state.quarantined)
 
 
 @dataclass
