@@ -127,7 +127,7 @@ def environment_errors(shown: Path, staging: Path | None = None, note: str | Non
         if staging is not None:
             where = where.replace(str(staging), str(shown))
         note = note or f"nothing was changed in {shown}"
-        raise NewsbtError(f"cannot write {where}: {exc.strerror or os.strerror(exc.errno)}; {note}") from None
+        raise NewsbtError(f"cannot write {where}: {os.strerror(exc.errno)}; {note}") from None
 
 
 def _swap(staging: Path, target: Path) -> None:
