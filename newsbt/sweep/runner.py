@@ -40,7 +40,7 @@ from newsbt.core.errors import NewsbtError, located
 from newsbt.data.prices import load_prices, resolve_data_dir
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
-from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
+from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest
 from newsbt.core.publish import environment_errors, report_lock
 from newsbt.sweep.store import TABLE_COLUMNS, Quarantined, SweepStore
 from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
@@ -137,7 +137,10 @@ class SweepInterrupted(NewsbtError):
 def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Iterable[str] = ()) -> Sweep:
     """Read a backtest file's ``[sweep]`` (after ``--set`` overrides, ``--grid`` options win) and plan it."""
     file = read_backtest_file(path, overrides)
-    section = dict(file.raw.get("sweep", {}))
+    section = file.raw.get("sweep", {})
+    if not isinstance(section, Mapping):
+        raise error_at(file.path, file.text, file.overridden, None, "sweep",
+                       "[sweep] must be a section of parameter values, e.g. [sweep] drop_pct = [5, 7, 10]")
     return sweep_from_section(spec_of(file), section, grid.parse_grid_options(grid_args), source=file.path,
                               text=file.text, overridden=file.overridden)
 
@@ -156,10 +159,13 @@ def sweep_from_section(
     values = {**{k: v for k, v in section.items() if k not in SETTING_KEYS}, **(grid_values or {})}
     if not values:
         raise located(source, None, "nothing to sweep: give parameter values in [sweep] or with --grid name=values")
-    _check_choices(spec, settings, values)
-    plan = grid.plan_sweep(values, constraints=settings.constraints, samples=settings.samples, seed=settings.seed,
-                           known=known, base=spec.strategy.params)
-    tickers = _validate_combinations(spec, plan.combinations)
+    try:
+        _check_choices(spec, settings, values)
+        plan = grid.plan_sweep(values, constraints=settings.constraints, samples=settings.samples,
+                               seed=settings.seed, known=known, base=spec.strategy.params)
+        tickers = _validate_combinations(spec, plan.combinations)
+    except NewsbtError as exc:  # the grid's and the strategy's own words, placed at the file's [sweep]
+        raise located(source, line_of(text, "sweep", None), str(exc)) from None
     digest = grid.spec_hash(spec.strategy.name, spec.model_dump(mode="json"), plan.combinations,
                             {"engine": settings.engine})
     return Sweep(spec, settings, plan, tuple(values), tickers, digest)
