@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from newsbt.backtest.spec import spec_from_dict
 from newsbt.core.errors import NewsbtError
-from newsbt.sweep.runner import run_sweep
+from newsbt.sweep.runner import run_sweep, sweep_from_section
 from tests.conftest import write_price_files
 from tests.sweep_strategies import register_test_strategies, slow_sweep
 from tests.sweepdata import crashy_prices, spec_dict
@@ -56,6 +57,21 @@ def test_a_worker_killed_mid_sweep_still_gives_every_combination_exactly_once(tm
     clean = run_sweep(slow_sweep(0.0), data_dir, tmp_path / "clean", workers=1)
     pd.testing.assert_frame_equal(outcome.table, clean.table)
     pd.testing.assert_frame_equal(outcome.returns, clean.returns)
+
+
+def test_a_chunk_that_kills_every_worker_it_meets_stops_the_sweep_with_one_line(tmp_path, data_dir):
+    raw = spec_dict()
+    raw["strategy"]["name"] = "test_fatal_dip"
+    register_test_strategies()
+    sweep = sweep_from_section(spec_from_dict(raw), {"drop_pct": [7, 13]})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        client.register_plugin(StrategiesEverywhere())
+        with pytest.raises(NewsbtError) as error:
+            run_sweep(sweep, data_dir, tmp_path, backend="dask", scheduler=cluster.scheduler_address)
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("dask workers died running one chunk of the sweep again")
+    assert message.endswith("finished combinations are saved, run the same command again to resume")
 
 
 def test_a_scheduler_that_never_answers_is_one_line_within_30_seconds(tmp_path, data_dir):
