@@ -25,22 +25,33 @@ from tests.test_publish import BACKTEST
 from tests.test_study import EVENTS, study_file, synthetic_prices
 
 ROOT = Path(__file__).resolve().parents[1]
-# newsbt's main(), with the test strategies registered; when argv[1] is a path, the run's tearsheet
-# writer first touches that file (the name's lock is held from then on) and takes 3 s longer.
+# newsbt's main(), with the test strategies registered. When argv[1] is a folder, the first write
+# made with the name's lock held (a run's tearsheet, a sweep's first saved part, a study's swap) creates argv[1]/held,
+# then waits for argv[1]/release: the test runs a second command while the first holds the name.
 LAUNCHER = """
 import sys, time
 from pathlib import Path
+import newsbt.core.publish as publish
 import newsbt.reports.run as run
 from newsbt.cli import main
+from newsbt.sweep.store import SweepStore
 from tests.sweep_strategies import register_test_strategies
 register_test_strategies()
+
+def holding(write):
+    def held(*args, **kwargs):
+        hold = Path(sys.argv[1])
+        (hold / "held").touch()
+        deadline = time.monotonic() + 120
+        while not (hold / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return write(*args, **kwargs)
+    return held
+
 if sys.argv[1] != "-":
-    write = run.write_tearsheet
-    def slow(*args, **kwargs):
-        Path(sys.argv[1]).touch()
-        time.sleep(3)
-        write(*args, **kwargs)
-    run.write_tearsheet = slow
+    run.write_tearsheet = holding(run.write_tearsheet)
+    SweepStore.write_part = holding(SweepStore.write_part)
+    publish._swap = holding(publish._swap)
 main(sys.argv[2:])
 """
 SWEEP = """
@@ -53,7 +64,7 @@ benchmark = "BMK"
 [strategy]
 name = "test_slow_dip"
 tickers = ["AAA", "BBB", "CCC"]
-pause = 0.1
+pause = 0.02
 
 [sweep]
 drop_pct = [5, 6, 7, 8]
@@ -61,9 +72,23 @@ hold_days = "1:6:1"
 """
 
 
-def launch(*args: str, signal_file: Path | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", LAUNCHER, str(signal_file or "-"), *args], cwd=ROOT,
+def launch(*args: str, hold: Path | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", LAUNCHER, str(hold or "-"), *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def second_while_first_holds(first_args: list[str], second_args: list[str], hold: Path):
+    """Start the first command, wait until it holds the name, run the second to its end, let the first go.
+
+    Returns the second's (exit status, error) and the first's process."""
+    hold.mkdir()
+    first = launch(*first_args, hold=hold)
+    deadline = time.monotonic() + 120
+    while not (hold / "held").exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = finish(launch(*second_args))
+    (hold / "release").touch()
+    return second, first
 
 
 def finish(process: subprocess.Popen) -> tuple[int, str]:
@@ -112,13 +137,7 @@ def assert_one_whole_run(project: Path, finished_ok: set[int]) -> int:
 
 
 def test_a_second_run_of_a_name_being_written_stops_and_the_first_is_whole(project):
-    writing = project / "writing"
-    first = launch(*run_args(project, 1), signal_file=writing)
-    deadline = time.monotonic() + 120
-    while not writing.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = launch(*run_args(project, 2))
-    code, error = finish(second)
+    (code, error), first = second_while_first_holds(run_args(project, 1), run_args(project, 2), project / "hold")
     assert code == 1
     assert error.startswith(f"error: {project / 'reports' / 'synthetic'} is being written by newsbt pid {first.pid} (")
     assert error.endswith("wait for it to finish, or give this run another name")
@@ -142,12 +161,9 @@ def test_sweeps_of_one_name_at_once_leave_one_whole_sweep(tmp_path):
     write_price_files(tmp_path / "prices", crashy_prices())
     (tmp_path / "racing.toml").write_text(SWEEP)
     folder = tmp_path / "reports" / "racing" / "sweep"
-    first = launch(*sweep_args(tmp_path))
-    deadline = time.monotonic() + 120
-    while not list((folder / "results").glob("part-*")) and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = launch(*sweep_args(tmp_path, "--grid", "drop_pct=5,6"))  # another sweep of the name: refused
-    assert finish(second)[0] == 1
+    (code, error), first = second_while_first_holds(  # another sweep of the name, mid-sweep: refused
+        sweep_args(tmp_path), sweep_args(tmp_path, "--grid", "drop_pct=5,6"), tmp_path / "hold")
+    assert code == 1 and f"{tmp_path / 'reports' / 'racing'} is being written by newsbt pid {first.pid}" in error
     assert finish(first)[0] == 0
     summary = json.loads((folder / "summary.json").read_text())
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -159,21 +175,20 @@ def test_sweeps_of_one_name_at_once_leave_one_whole_sweep(tmp_path):
     assert "<td>24</td>" in index[index.index('href="racing/sweep/index.html"'):].split("</tr>")[0]
 
 
-def test_studies_of_one_name_started_together_leave_one_whole_study(tmp_path):
+def test_a_second_study_of_a_name_being_published_stops_and_the_first_is_whole(tmp_path):
     write_price_files(tmp_path / "prices", synthetic_prices())
     (tmp_path / "events.csv").write_text(EVENTS)
     path = study_file(tmp_path, f'events = "{(tmp_path / "events.csv").as_posix()}"')
-    windows = {"[[0, 0]]": ["[0,0]"], "[[0, 1], [0, 5]]": ["[0,1]", "[0,5]"]}
-    processes = [launch("study", str(path), "--data-dir", str(tmp_path / "prices"), "--reports-dir",
-                        str(tmp_path / "reports"), "--set", f"study.windows={w}") for w in windows]
-    assert any(finish(p)[0] == 0 for p in processes)
+    study = ["study", str(path), "--data-dir", str(tmp_path / "prices"), "--reports-dir", str(tmp_path / "reports")]
+    (code, error), first = second_while_first_holds([*study, "--set", "study.windows=[[0, 0]]"],
+                                                    [*study, "--set", "study.windows=[[0, 1], [0, 5]]"],
+                                                    tmp_path / "hold")
+    assert code == 1 and f"{tmp_path / 'reports' / 'synthetic_study'} is being written by newsbt pid" in error
+    assert finish(first)[0] == 0
     folder = tmp_path / "reports" / "synthetic_study" / "study"
-    summary = json.loads((folder / "summary.json").read_text())
-    shown = [w["window"] for w in summary["windows"]]
-    assert shown in windows.values()
-    assert pd.read_csv(folder / "caar.csv")["window"].tolist() == shown
+    assert [w["window"] for w in json.loads((folder / "summary.json").read_text())["windows"]] == ["[0,0]"]
+    assert pd.read_csv(folder / "caar.csv")["window"].tolist() == ["[0,0]"]
     page = (folder / "index.html").read_text()
-    assert all(f"<td>{w}</td>" in page for w in shown)
-    assert not any(f"<td>{w}</td>" in page for other in windows.values() if other != shown for w in other)
+    assert "<td>[0,0]</td>" in page and "<td>[0,5]</td>" not in page
     index = (tmp_path / "reports" / "index.html").read_text()
-    assert f"CAAR{shown[0]}" in index[index.index('href="synthetic_study/study/index.html"'):].split("</tr>")[0]
+    assert "CAAR[0,0]" in index[index.index('href="synthetic_study/study/index.html"'):].split("</tr>")[0]
