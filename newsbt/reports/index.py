@@ -11,8 +11,9 @@ never lists a report that is gone or misses one written by an earlier version. P
 
 Writers of the index take turns (a lock beside it) and each reads the folders afresh, so the last
 refresh, which follows the last report published, lists exactly what is on disk. Dates are the
-linked file's modification date; links are relative, so the folder can be moved or served as is. Every text read from a file (names, headlines, tickers) is HTML-escaped, and a summary
-that is missing or unreadable shows as "n/a" rather than stopping the index.
+linked file's modification date; links are relative, so the folder can be moved or served as is.
+Every text read from a file (names, headlines, tickers) is HTML-escaped, and a summary that is
+missing or unreadable shows as "n/a" rather than stopping the index.
 """
 
 from __future__ import annotations
