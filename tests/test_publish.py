@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -178,4 +179,33 @@ def test_a_read_only_reports_folder_is_one_line_naming_it(project, capsys, small
     code, err = newsbt_run(project, reports, capsys, "--set", "strategy.drop_pct=9")
     assert code == 1 and err.count("\n") == 1
     assert err.startswith(f"error: cannot write {reports}") and "Read-only file system" in err
+    assert tree(reports) == before
+
+
+def test_a_read_only_reports_folder_is_one_line_even_where_mounting_is_not_allowed(project, capsys, monkeypatch):
+    reports = project / "reports"
+    assert newsbt_run(project, reports, capsys)[0] == 0
+    before = tree(reports)
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def refuse(path) -> None:  # what the kernel says for a read-only mount, even to root
+        if str(path).startswith(str(reports)):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    def read_only_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def read_only_mkdir(path, *args, **kwargs):
+        refuse(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only_open)
+    monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+    code, err = newsbt_run(project, reports, capsys, "--set", "strategy.drop_pct=9")
+    monkeypatch.undo()
+    assert code == 1
+    assert err == (f"error: cannot write {reports / '.synthetic.lock'}: Read-only file system; "
+                   f"nothing was changed in {reports / 'synthetic'}\n")
     assert tree(reports) == before
