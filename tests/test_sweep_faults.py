@@ -14,10 +14,12 @@ import pytest
 from newsbt.cli import main
 from newsbt.core.errors import NewsbtError
 from newsbt.sweep import store as store_module
-from newsbt.sweep.runner import run_sweep
 from newsbt.sweep.store import SweepStore
+from newsbt.backtest.spec import spec_from_dict
+from newsbt.sweep.runner import run_sweep, sweep_from_section
 from tests.conftest import write_price_files
-from tests.sweepdata import crashy_prices
+from tests.sweep_strategies import FAILING_DROP, register_test_strategies
+from tests.sweepdata import crashy_prices, spec_dict
 from tests.test_sweep import FILE, sweep_of
 
 SECTION = {"drop_pct": [5, 7, 9], "hold_days": [2, 4]}  # 6 combinations: parts {0,1}, {2,3}, {4,5} on one worker
@@ -120,3 +122,21 @@ def test_a_full_disk_mid_sweep_is_one_line_and_the_saved_parts_resume(tmp_path, 
     resumed = run_sweep(sweep_of(SECTION), data_dir, tmp_path, workers=1)
     assert (resumed.resumed, resumed.ran) == (2, 4)
     pd.testing.assert_frame_equal(resumed.table, clean.table)
+
+
+def test_resuming_after_errors_never_overwrites_a_saved_combination(tmp_path, data_dir):
+    register_test_strategies()
+    raw = spec_dict()
+    raw["strategy"]["name"] = "test_flaky_dip"
+
+    def flaky():  # parts {0 raises, 1}, {2, 3 raises}, {4, 5}: a part that starts with an error
+        return sweep_from_section(spec_from_dict(raw), {"hold_days": [2, 4], "drop_pct": [FAILING_DROP, 7, 11]})
+
+    first = run_sweep(flaky(), data_dir, tmp_path, workers=1)
+    assert first.failed == 2 and first.table["error"].notna().tolist() == [True, False, False, True, False, False]
+    again = run_sweep(flaky(), data_dir, tmp_path, workers=1)  # the two errors are tried again
+    assert (again.resumed, again.ran, again.failed) == (4, 2, 2)
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert [p.name for p in SweepStore(again.directory).parts()] == [
+        "part-0000000.parquet", "part-0000001.parquet", "part-0000002.parquet", "part-0000003.parquet",
+        "part-0000004.parquet"]
