@@ -1,4 +1,5 @@
-"""Strategies for sweep tests only: one that raises for one parameter value, one that is slow.
+"""Strategies for sweep tests only: one that raises for one parameter value, one that is slow, one
+that kills the process running it for one parameter value.
 
 They are registered by ``register_test_strategies`` (by the tests that use them), not on import, so
 collecting the test suite does not add them to ``newsbt strategies``.
@@ -6,6 +7,7 @@ collecting the test suite does not add them to ``newsbt strategies``.
 
 from __future__ import annotations
 
+import os
 import time
 
 from newsbt import register
@@ -32,9 +34,18 @@ class SlowDip(CrashDip):
         time.sleep(self.config.pause)
 
 
+class FatalDip(CrashDip):
+    """crash_dip, except that drop_pct = 13 ends the process running it (a worker lost, every time)."""
+
+    def start(self) -> None:
+        if self.config.drop_pct == 13:
+            os._exit(1)
+
+
 def register_test_strategies() -> None:
     register("test_flaky_dip")(FlakyDip)
     register("test_slow_dip")(SlowDip)
+    register("test_fatal_dip")(FatalDip)
 
 
 def slow_sweep(pause: float):

@@ -160,6 +160,10 @@ def spec_from_dict(
     if unknown:
         raise located(source, line_of(text, None, unknown[0]),
                       f"unknown section [{unknown[0]}]{suggest(unknown[0], list(SECTIONS) + list(EXTRA_SECTIONS))}")
+    for name in SECTIONS:
+        if not isinstance(raw.get(name, {}), Mapping):
+            raise located(source, line_of(text, None, name),
+                          f"{name} must be a section: a [{name}] line followed by its keys")
     strategy_raw = dict(raw.get("strategy", {}))
     shaped = {
         **{k: v for k, v in raw.items() if k in SECTIONS},

@@ -117,6 +117,8 @@ def sweep(
         progress.update(task, description="writing the sweep report")
         page = write_sweep_report(outcome, data_dir, prices=prices, tearsheets=tearsheet)
         refresh_index(reports_dir)
+    for damaged in outcome.quarantined:
+        err.print(f"damaged part: {damaged}", soft_wrap=True, highlight=False, markup=False)
     out.print(f"{outcome.ran} run, {outcome.resumed} resumed, {outcome.failed} failed in {outcome.seconds:.1f}s "
               f"({outcome.ran / max(outcome.seconds, 1e-9):.1f} combinations/s)")
     out.print(f"sweep: {page}", soft_wrap=True)

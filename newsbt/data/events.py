@@ -227,15 +227,18 @@ def _timestamp(text: str, column: str) -> pd.Timestamp:
     if parsed.tzinfo is None:
         raise _Bad(f"{column} {value!r} has no UTC offset; write it with one, e.g. {TIMESTAMP_EXAMPLE} "
                    "(New York is -04:00 in summer, -05:00 in winter) or ...Z for UTC")
-    return pd.Timestamp(parsed).tz_convert("UTC")
+    try:
+        return pd.Timestamp(parsed).as_unit("ns").tz_convert("UTC")
+    except (OverflowError, ValueError):  # pandas holds nanoseconds: years 1677..2262 only
+        raise _Bad(f"{column} {value!r} is outside the dates a backtest can use") from None
 
 
 def _tickers(text: str, known: frozenset[str]) -> tuple[str, ...]:
     tickers = [t.strip() for t in text.split(";")]
     if not text.strip() or not all(tickers):
         raise _Bad(f"tickers {text!r} has an empty entry; expected one or more tickers separated by ';'")
-    unknown = [t for t in dict.fromkeys(tickers) if t not in known]
-    if unknown:
+    unknown = [t if t.isprintable() else repr(t) for t in dict.fromkeys(tickers) if t not in known]
+    if unknown:  # a line break inside a ticker must not break the one-line-per-problem report
         raise _Bad(f"no price file for ticker(s) {', '.join(unknown)}; download with: {fetch_hint(unknown)}")
     return tuple(dict.fromkeys(tickers))
 

@@ -7,9 +7,10 @@ file, row (the line number in the file) and what was expected. Nothing is filled
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -70,24 +71,40 @@ def load_prices(
 def read_price_file(path: Path) -> pd.DataFrame:
     """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            expected, line, seen = found.groups()
-            raise located(path, int(line), f"expected {expected} fields, got {seen}") from None
-        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
-    return validate_prices(raw, path)
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise located(path, None, f"not a readable CSV file ({exc})") from None
+    if not text.strip():
+        raise located(path, None, "not a readable CSV file (it is empty)")
+    header, rows = _csv_rows(text, path)
+    return validate_prices(pd.DataFrame(rows, columns=header, dtype=str), path)
+
+
+def _csv_rows(text: str, path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and each row, one per file line (short rows padded with empty cells, so a missing
+    value is reported by its column); a row longer than the header is refused, never shifted."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    try:
+        header = [h.strip() for h in next(reader)]
+        repeated = [c for c in COLUMNS if header.count(c) > 1]
+        if repeated:
+            raise located(path, 1, f"column {repeated[0]} appears twice in the header")
+        for row in reader:
+            line = len(rows) + 2
+            if reader.line_num != line:
+                raise located(path, line, "a quoted field runs over several lines; expected one row per line")
+            if len(row) > len(header):
+                raise located(path, line, f"expected {len(header)} fields like the header, got {len(row)}")
+            rows.append(row + [""] * (len(header) - len(row)))
+    except csv.Error as exc:
+        raise located(path, reader.line_num, f"not a readable CSV file ({exc})") from None
+    return header, rows
 
 
 def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame:
     """Validate a frame of strings (as read from CSV); line numbers count the header as line 1."""
     raw.columns = [str(c).strip() for c in raw.columns]
-    repeated = [c for c in raw.columns if re.fullmatch(r"(.+)\.\d+", c) and c.rsplit(".", 1)[0] in COLUMNS]
-    if repeated:
-        raise located(path, 1, f"column {repeated[0].rsplit('.', 1)[0]} appears twice in the header")
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise located(path, 1, f"missing column(s) {', '.join(missing)}; expected header {','.join(COLUMNS)}")
@@ -151,6 +168,7 @@ def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
     checks = [(frame[c] <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
     checks += [
         (frame["volume"] < 0, "negative volume"),
+        (frame["volume"] >= 2**63, "volume is too large"),
         (frame["volume"] % 1 != 0, "volume is not a whole number"),
         (frame["high"] < frame["low"], "high is below low"),
         ((frame["open"] < frame["low"]) | (frame["open"] > frame["high"]), "open is outside [low, high]"),

@@ -9,9 +9,11 @@ never lists a report that is gone or misses one written by an earlier version. P
 - a sweep: ``sweep/index.html``, with its size, best combination, DSR and PBO from ``sweep/summary.json``;
 - a study: ``study/index.html``, with the events, pair counts and first window from ``study/summary.json``.
 
-Dates are the linked file's modification date; links are relative, so the folder can be moved or
-served as is. Every text read from a file (names, headlines, tickers) is HTML-escaped, and a summary
-that is missing or unreadable shows as "n/a" rather than stopping the index.
+Writers of the index take turns (a lock beside it) and each reads the folders afresh, so the last
+refresh, which follows the last report published, lists exactly what is on disk. Dates are the
+linked file's modification date; links are relative, so the folder can be moved or served as is.
+Every text read from a file (names, headlines, tickers) is HTML-escaped, and a summary that is
+missing or unreadable shows as "n/a" rather than stopping the index.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from newsbt.core.atomic import atomic_write_text
+from newsbt.core.publish import environment_errors, file_lock
 from newsbt.reports.htmlpage import page
 
 INDEX_NAME = "index.html"
@@ -52,18 +55,17 @@ class Section:
 
 def refresh_index(reports_dir: str | Path = "reports") -> Path:
     """Rewrite ``reports_dir/index.html`` from the reports found there; returns its path."""
-    reports_dir = Path(reports_dir)
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    folders = [p for p in reports_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    body = "\n".join(_section_html(section, folders) for section in SECTIONS)
-    path = reports_dir / INDEX_NAME
-    atomic_write_text(path, page("newsbt reports", body, style="td:nth-child(2){white-space:nowrap}"))
+    path = Path(reports_dir) / INDEX_NAME
+    with file_lock(path), environment_errors(path):
+        folders = [p for p in path.parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        body = "\n".join(_section_html(section, folders) for section in SECTIONS)
+        atomic_write_text(path, page("newsbt reports", body, style="td:nth-child(2){white-space:nowrap}"))
     return path
 
 
 def _section_html(section: Section, folders: list[Path]) -> str:
     """Newest first (by the linked file's date), then by name."""
-    rows = sorted((row for row in map(section.row, folders) if row is not None), key=lambda r: r.name)
+    rows = sorted((row for row in (_row_of(section, f) for f in folders) if row is not None), key=lambda r: r.name)
     rows.sort(key=lambda r: r.date, reverse=True)  # stable: names stay A-Z within a date
     head = f"<h2>{html.escape(section.title)}</h2>"
     if not rows:
@@ -75,6 +77,14 @@ def _section_html(section: Section, folders: list[Path]) -> str:
         for row in rows
     ]
     return f"{head}\n<table class=\"sortable\"><thead><tr>{headers}</tr></thead><tbody>\n" + "\n".join(lines) + "\n</tbody></table>"
+
+
+def _row_of(section: Section, folder: Path) -> Row | None:
+    """The folder's row; None when it is being replaced this instant (its writer refreshes the index next)."""
+    try:
+        return section.row(folder)
+    except FileNotFoundError:
+        return None
 
 
 def run_row(folder: Path) -> Row | None:

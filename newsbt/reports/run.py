@@ -1,7 +1,9 @@
 """Write a run's outputs: tearsheet.html, trades.csv, equity.csv and summary.json.
 
-Everything is computed before the first byte is written, and each file is written to a temporary
-name and renamed into place, so a failure never leaves a half-written report behind.
+Everything is computed before the first byte is written, into a staging folder that replaces the
+run's outputs in one swap (``newsbt.core.publish``): a failure, a full disk or a second run of the
+same name never leaves a half-written or mixed report behind. Whatever else the folder holds (the
+name's ``sweep/`` and ``study/``) is kept.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ headless()  # never open a window, whatever backend the user's environment prefe
 import pandas as pd  # noqa: E402
 
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
+from newsbt.core.publish import report_lock, staged  # noqa: E402
 from newsbt.backtest.engine import RunResult  # noqa: E402
 from newsbt.reports.figures import side_by_side  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
+RUN_OUTPUTS = frozenset({"tearsheet.html", "trades.csv", "equity.csv", "summary.json", "index.html", "charts"})
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -66,7 +70,17 @@ def costs_paid(result: RunResult) -> dict[str, float]:
 
 
 def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: bool = True) -> Path:
-    """Write all outputs of ``result`` into ``out_dir``; returns the tearsheet's (or summary's) path."""
+    """Publish all outputs of ``result`` in ``out_dir`` at once; returns the tearsheet's (or summary's) path.
+
+    Only one process writes a folder at a time: a second one stops with a message naming the first.
+    """
+    with report_lock(out_dir), staged(out_dir, keep=lambda name: name not in RUN_OUTPUTS) as folder:
+        write_run_files(result, folder, tearsheet, charts)
+    return out_dir / ("tearsheet.html" if tearsheet else "summary.json")
+
+
+def write_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: bool = True) -> None:
+    """Write the outputs of ``result`` straight into ``out_dir`` (a folder its caller publishes)."""
     facts = summary(result)
     files: dict[str, str] = {
         "trades.csv": result.trades.round(PRICE_DECIMALS).to_csv(index=False, lineterminator="\n"),
@@ -82,7 +96,6 @@ def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: 
     files["index.html"] = run_page(facts, result.trades, tearsheet, [p.relative_to(out_dir) for p in chart_files])
     for name, text in files.items():
         atomic_write_text(out_dir / name, text)
-    return out_dir / ("tearsheet.html" if tearsheet else "summary.json")
 
 
 def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:

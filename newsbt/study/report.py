@@ -15,8 +15,9 @@ is HTML-escaped. Every number on the page is also in a CSV next to it, at full p
 | ``buckets.csv`` | news-store studies: caar.csv's rows for each sentiment bucket, side by side |
 | ``summary.json`` | headline figures, read by the reports index (``newsbt.reports.index``) |
 
-Everything is computed before the first byte is written and each file is renamed into place whole;
-index.html goes last, so the reports index (which looks for it) never lists a first write half done.
+Everything is computed before the first byte is written, into a staging folder swapped in whole at
+the end under the name's lock (``newsbt.core.publish``): a kill, a full disk or a second study of the
+same name never leaves a half-written or mixed report.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from newsbt.core.atomic import atomic_write_text, temporary_path
+from newsbt.core.publish import report_lock, staged
 from newsbt.study.model import EventStudyResult, window_label
 from newsbt.reports.htmlpage import link, page, table
 
@@ -53,17 +54,15 @@ CAAR_COLUMNS = {  # caar.csv column -> (header, format)
 
 def write_study(outcome: StudyOutcome, reports_dir: Path) -> Path:
     """Write the report into ``reports_dir/<name>/study/``; returns the path of its index.html."""
-    out_dir = Path(reports_dir) / outcome.name / "study"
+    name_dir = Path(reports_dir) / outcome.name
     files = {**study_csvs(outcome), "summary.json": json.dumps(study_summary(outcome), indent=2) + "\n"}
     plot = caar_plot(outcome.result)
-    document = study_page(outcome, list(files))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        atomic_write_text(out_dir / name, text)
-    with temporary_path(out_dir / PLOT_NAME) as tmp:
-        tmp.write_bytes(plot)
-    atomic_write_text(out_dir / "index.html", document)
-    return out_dir / "index.html"
+    files["index.html"] = study_page(outcome, list(files))
+    with report_lock(name_dir), staged(name_dir / "study") as folder:
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        (folder / PLOT_NAME).write_bytes(plot)
+    return name_dir / "study" / "index.html"
 
 
 def events_frame(outcome: StudyOutcome) -> pd.DataFrame:

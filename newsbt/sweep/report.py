@@ -9,6 +9,9 @@
 | ``heatmap_<x>_<y>.png`` | the metric over two swept parameters, averaged over the others |
 | ``best/`` | the best combination rerun as ``newsbt run`` would: tearsheet, trades, equity, summary |
 | ``walk_forward/`` | stitched out-of-sample returns' tearsheet and the windows (when configured) |
+
+The report is written into a staging folder and swapped in whole under the name's lock
+(``newsbt.core.publish``); the saved combinations (``results/``, ``manifest.json``) are carried over.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ import pandas as pd  # noqa: E402
 from newsbt.backtest.inputs import run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
+from newsbt.core.publish import report_lock, staged  # noqa: E402
 from newsbt.reports.figures import fmt, label  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
 from newsbt.data.sources import price_sources  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
-from newsbt.reports.run import write_tearsheet  # noqa: E402
+from newsbt.reports.run import write_run_files, write_tearsheet  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
+from newsbt.sweep.store import STORE_ENTRIES  # noqa: E402
 from newsbt.sweep.stats import best_combination, heatmap_grid, heatmap_pairs, overfitting, ranked  # noqa: E402
 from newsbt.sweep.walkforward import walk_forward  # noqa: E402
 
@@ -50,15 +55,23 @@ def write_sweep_report(
     prices: Mapping[str, pd.DataFrame] | None = None,
     tearsheets: bool = True,
 ) -> Path:
-    """Write every output of the sweep (see the module docstring); returns the path of ``index.html``."""
-    sweep, out = outcome.sweep, outcome.directory
-    metric = sweep.settings.metric
-    table = ranked(outcome.table, metric)
-    best = best_combination(outcome.table, metric)
+    """Publish every output of the sweep (see the module docstring); returns the path of ``index.html``."""
+    sweep = outcome.sweep
+    best = best_combination(outcome.table, sweep.settings.metric)
     prices = prices if prices is not None else price_sources(data_dir).load(sweep.tickers)
     best_result = Result(run_spec(sweep.spec_for(best), prices, data_dir)) if best is not None else None
+    with report_lock(outcome.directory.parent), \
+            staged(outcome.directory, keep=lambda name: name in STORE_ENTRIES) as folder:
+        _write_report(outcome, best, best_result, folder, tearsheets)
+    return outcome.directory / "index.html"
+
+
+def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result | None, out: Path,
+                  tearsheets: bool) -> None:
+    sweep, metric = outcome.sweep, outcome.sweep.settings.metric
+    table = ranked(outcome.table, metric)
     if best_result is not None:
-        best_result.write(out / "best", tearsheet=tearsheets)
+        write_run_files(best_result.run, out / "best", tearsheet=tearsheets)
     facts = {
         **_counts(outcome), "metric": metric,
         "best": _best_facts(table, best, sweep.names),
@@ -72,7 +85,6 @@ def write_sweep_report(
         outcome.returns.rename(columns=str).to_parquet(tmp)
     atomic_write_text(out / "summary.json", json.dumps(_jsonable(facts), indent=2) + "\n")
     atomic_write_text(out / "index.html", sweep_page(facts, table, sweep.names, maps, best_result is not None))
-    return out / "index.html"
 
 
 def _counts(outcome: SweepOutcome) -> dict[str, Any]:

@@ -40,8 +40,9 @@ from newsbt.core.errors import NewsbtError, located
 from newsbt.data.sources import price_sources
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
-from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
-from newsbt.sweep.store import TABLE_COLUMNS, SweepStore
+from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest
+from newsbt.core.publish import environment_errors, report_lock
+from newsbt.sweep.store import TABLE_COLUMNS, Quarantined, SweepStore
 from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
 
 Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
@@ -126,6 +127,7 @@ class SweepOutcome:
     failed: int
     discarded: int  # saved results of a different sweep (or not resumed) that were removed first
     seconds: float
+    quarantined: tuple[Quarantined, ...] = ()  # damaged parts moved aside; their combinations ran again
 
 
 class SweepInterrupted(NewsbtError):
@@ -137,9 +139,12 @@ def plan_sweep(path: str | Path, overrides: Iterable[str] = (), grid_args: Itera
     """Read a backtest file's ``[sweep]`` (after ``--set`` overrides) and plan it; ``--grid`` options, then
     ``grid_values`` (the Python API's ``{"drop_pct": [5, 7]}``), win over the file's values."""
     file = read_backtest_file(path, overrides)
-    section = dict(file.raw.get("sweep", {}))
+    section = file.raw.get("sweep", {})
+    if not isinstance(section, Mapping):
+        raise error_at(file.path, file.text, file.overridden, None, "sweep",
+                       "[sweep] must be a section of parameter values, e.g. [sweep] drop_pct = [5, 7, 10]")
     values = {**grid.parse_grid_options(grid_args), **(grid_values or {})}
-    return sweep_from_section(spec_of(file), section, values, source=file.path,
+    return sweep_from_section(spec_of(file), dict(section), values, source=file.path,
                               text=file.text, overridden=file.overridden)
 
 
@@ -157,10 +162,13 @@ def sweep_from_section(
     values = {**{k: v for k, v in section.items() if k not in SETTING_KEYS}, **(grid_values or {})}
     if not values:
         raise located(source, None, "nothing to sweep: give parameter values in [sweep] or with --grid name=values")
-    _check_choices(spec, settings, values)
-    plan = grid.plan_sweep(values, constraints=settings.constraints, samples=settings.samples, seed=settings.seed,
-                           known=known, base=spec.strategy.params)
-    tickers = _validate_combinations(spec, plan.combinations)
+    try:
+        _check_choices(spec, settings, values)
+        plan = grid.plan_sweep(values, constraints=settings.constraints, samples=settings.samples,
+                               seed=settings.seed, known=known, base=spec.strategy.params)
+        tickers = _validate_combinations(spec, plan.combinations)
+    except NewsbtError as exc:  # the grid's and the strategy's own words, placed at the file's [sweep]
+        raise located(source, line_of(text, "sweep", None), str(exc)) from None
     digest = grid.spec_hash(spec.strategy.name, spec.model_dump(mode="json"), plan.combinations,
                             {"engine": settings.engine})
     return Sweep(spec, settings, plan, tuple(values), tickers, digest)
@@ -224,7 +232,9 @@ def run_sweep(
 
     Prices (and the spec's news events and news signals) are loaded and validated once here, before any saved result
     is touched, then handed to each worker once. Ctrl-C cancels what is pending, keeps every
-    finished part and raises ``SweepInterrupted`` saying how to resume.
+    finished part and raises ``SweepInterrupted`` saying how to resume. The sweep holds its name's
+    report lock throughout (``newsbt.core.publish``): a second sweep, run or study of the same name
+    stops at once instead of writing into the same folder.
     """
     started = time.perf_counter()
     backend = backend or sweep.settings.backend
@@ -235,16 +245,18 @@ def run_sweep(
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)), load_signals_for(sweep.spec))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
-    state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
-    todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
-    counter = _Counter(len(sweep.combinations), len(state.done), progress)
-    if todo:
-        stream = _results(setup, todo, backend, workers or sweep.settings.workers,
-                          scheduler or sweep.settings.scheduler, sweep.spec_hash)
-        _consume(stream, store, counter)
-    table, returns = store.load()
+    resume_note = f"finished combinations are saved in {store.results_dir}; run the same command again to resume"
+    with report_lock(store.directory.parent), environment_errors(store.directory, note=resume_note):
+        state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
+        todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
+        counter = _Counter(len(sweep.combinations), len(state.done), progress)
+        if todo:
+            stream = _results(setup, todo, backend, workers or sweep.settings.workers,
+                              scheduler or sweep.settings.scheduler, sweep.spec_hash)
+            _consume(stream, store, counter)
+        table, returns = store.load()
     return SweepOutcome(sweep, store.directory, table, returns, len(todo), len(state.done),
-                        counter.failed, state.discarded, time.perf_counter() - started)
+                        counter.failed, state.discarded, time.perf_counter() - started, state.quarantined)
 
 
 @dataclass

@@ -6,11 +6,17 @@ none. The manifest holds the sweep's hash: the same sweep resumes (finished comb
 skipped, those that raised are tried again), a different one starts afresh and the old parts are
 removed. Parts hold one row per combination: its index, parameters (JSON), headline figures, error
 text (None when it ran) and daily returns.
+
+A part that a disk fault, a bad copy or a hand truncated (unreadable, another schema, a combination
+outside the sweep or already in another part) is moved aside to ``results/quarantine/`` on resume,
+never deleted and never trusted: its combinations simply run again, so the final table holds every
+combination exactly once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +42,26 @@ SCHEMA = pa.schema([
     ("returns", pa.list_(pa.float64())),
 ])
 TABLE_COLUMNS = ("combination", *METRIC_COLUMNS, "final_value", "refused_orders", "error")
+STORE_ENTRIES = ("results", "manifest.json")  # what a sweep's folder keeps when its report is rewritten
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A damaged part moved aside: where it was, where it went, and why it was not trusted."""
+
+    part: Path
+    moved_to: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.part}: {self.reason}; moved to {self.moved_to}, its combinations run again"
 
 
 @dataclass(frozen=True)
 class StoreState:
     done: frozenset[int]  # combinations already saved (resumed)
     discarded: int  # saved combinations of a different sweep (or of this one, not resumed) that were removed
+    quarantined: tuple[Quarantined, ...] = ()  # damaged parts moved aside (their combinations run again)
 
 
 @dataclass(frozen=True)
@@ -56,19 +76,27 @@ class SweepStore:
     def manifest_path(self) -> Path:
         return self.directory / "manifest.json"
 
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.results_dir / "quarantine"
+
     def prepare(self, spec_hash: str, manifest: Mapping[str, Any], resume: bool) -> StoreState:
-        """Resume the saved sweep with ``spec_hash`` (when ``resume``), else clear old parts and start afresh."""
+        """Resume the saved sweep with ``spec_hash`` (when ``resume``), else clear old parts and start afresh.
+
+        ``manifest["combinations"]`` is the sweep's size: a saved combination outside it is damage.
+        """
         self.results_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.results_dir.glob(".part-*"):  # temporary files of a killed run
             stale.unlink()
+        good, damaged = self._check_parts(int(manifest["combinations"]))
         if resume and self._saved_hash() == spec_hash:
+            quarantined = tuple(self._quarantine(part, reason) for part, reason in damaged)
             self._drop_errors()
-            return StoreState(frozenset(self.done()), 0)
-        discarded = len(self.done())
+            return StoreState(frozenset(self.done()), 0, quarantined)
         for part in self.parts():
             part.unlink()
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
-        return StoreState(frozenset(), discarded)
+        return StoreState(frozenset(), sum(len(c) for c in good.values()))
 
     def parts(self) -> list[Path]:
         return sorted(self.results_dir.glob("part-*.parquet"))
@@ -94,21 +122,59 @@ class SweepStore:
                               "remove the folder (or run without resume) and run the sweep again")
         return _results_table(frame), _returns_matrix(frame)
 
+    def _check_parts(self, size: int) -> tuple[dict[Path, set[int]], list[tuple[Path, str]]]:
+        """Parts to trust (with their combinations) and damaged ones (with the reason), in name order."""
+        good: dict[Path, set[int]] = {}
+        damaged: list[tuple[Path, str]] = []
+        seen: set[int] = set()
+        for part in self.parts():
+            try:
+                table = pq.read_table(part)
+            except (OSError, pa.ArrowException) as exc:  # truncated, empty, not parquet at all
+                damaged.append((part, f"unreadable ({' '.join(str(exc).split())[:160]})"))
+                continue
+            combos = table["combination"].to_pylist() if table.schema.equals(SCHEMA) else None
+            if combos is None:
+                damaged.append((part, "its columns are not those of a sweep result part"))
+            elif len(set(combos)) < len(combos) or not all(c is not None and 0 <= c < size for c in combos):
+                damaged.append((part, f"it holds combinations that are not the sweep's 0..{size - 1}, once each"))
+            elif seen & set(combos):
+                damaged.append((part, f"combination {min(seen & set(combos))} is also in another part"))
+            else:
+                good[part] = set(combos)
+                seen |= good[part]
+        return good, damaged
+
+    def _quarantine(self, part: Path, reason: str) -> Quarantined:
+        """Move a damaged part aside (never over an earlier quarantined one)."""
+        self.quarantine_dir.mkdir(exist_ok=True)
+        target, n = self.quarantine_dir / part.name, 1
+        while target.exists():
+            target, n = self.quarantine_dir / f"{part.stem}.{n}{part.suffix}", n + 1
+        os.replace(part, target)
+        return Quarantined(part, target, reason)
+
     def _drop_errors(self) -> None:
-        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed)."""
+        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed).
+
+        A part keeps the name of its lowest combination, so a rerun combination's new part can never
+        overwrite it (a kill between the write and the unlink leaves a duplicate that resume quarantines).
+        """
         for part in self.parts():
             table = pq.read_table(part, schema=SCHEMA)
             kept = table.filter(pc.is_null(table["error"]))
-            if kept.num_rows == 0:
+            if kept.num_rows == table.num_rows:
+                continue
+            rewritten = self.write_part(kept.to_pylist()) if kept.num_rows else None
+            if rewritten != part:
                 part.unlink()
-            elif kept.num_rows < table.num_rows:
-                _write_parquet(kept, part)
 
     def _saved_hash(self) -> str | None:
         try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8")).get("spec_hash")
-        except (FileNotFoundError, json.JSONDecodeError):
+            saved = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):  # missing, not UTF-8, not JSON: a fresh start
             return None
+        return saved.get("spec_hash") if isinstance(saved, dict) else None
 
 
 def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
