@@ -30,7 +30,7 @@ def _loop(mk: kb.Market, book: kb.Book, drop_pct: float, hold_days: int, positio
         for j in range(tickers):
             if not mk.ix[kb.BAR, i, j] or book.ti[kb.PENDING, j]:
                 continue
-            held = kb.position(book, j)
+            held = kb.position(book, j) if i == 0 else book.ti[kb.SIZE, j]
             if held != 0:
                 if _exit_due(mk.ix[kb.COUNT, i, j] - book.ti[kb.OPENED_COUNT, j], book.tf[kb.OPENED_PRICE, j], mk.px[kb.CLOSE, i, j],
                              hold_days, take_profit_pct, stop_loss_pct):

@@ -121,6 +121,29 @@ def test_a_strategy_without_a_fast_form_is_a_one_line_error():
         FastRunner(crashy_prices())(spec_from_dict(raw))
 
 
+def test_run_engine_fast_writes_the_same_report_files(tmp_path):
+    raw = spec_dict(stop_loss_pct=3)
+    raw["costs"] = COSTS[1]
+    files = {}
+    for engine in ("backtrader", "fast"):
+        raw["run"]["engine"] = engine
+        result = api.run(raw, prices=crashy_prices())
+        result.write(tmp_path / engine, tearsheet=False)
+        files[engine] = {n: (tmp_path / engine / n).read_text() for n in ("trades.csv", "equity.csv")}
+        files[engine]["metrics"] = result.stats
+    assert files["fast"] == files["backtrader"] and "AAA" in files["fast"]["trades.csv"]
+
+
+def test_run_engine_fast_without_a_fast_form_is_a_one_line_error():
+    register_test_strategies()
+    raw = spec_dict()
+    raw["run"]["engine"] = "fast"
+    raw["strategy"]["name"] = "test_slow_dip"
+    with pytest.raises(NewsbtError) as error:
+        api.run(raw, prices=crashy_prices())
+    assert str(error.value) == 'strategy \'test_slow_dip\' has no fast form; use engine = "backtrader"'
+
+
 @pytest.mark.realdata
 @pytest.mark.parametrize("name, grid", [
     ("ai_crash_dip", [{"drop_pct": 7, "hold_days": 5}, {"drop_pct": 5, "hold_days": 3, "position_pct": 60,

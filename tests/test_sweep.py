@@ -133,6 +133,19 @@ def test_local_and_dask_give_identical_results(tmp_path, data_dir):
     pd.testing.assert_frame_equal(remote.table, local.table)
 
 
+def test_dask_runs_the_compiled_engine_with_results_identical_to_the_local_pool(tmp_path, data_dir):
+    pytest.importorskip("distributed", reason="the dask backend needs the newsbt[dask] extra")
+    section = {"drop_pct": [5, 7, 9], "hold_days": [1, 3], "position_pct": [30, 80]}
+    fast = sweep_of({**section, "engine": "fast"})
+    local = run_sweep(fast, data_dir, tmp_path / "local", backend="local", workers=2)
+    dask = run_sweep(fast, data_dir, tmp_path / "dask", backend="dask", workers=2, scheduler="local")
+    reference = run_sweep(sweep_of(section), data_dir, tmp_path / "reference", workers=1)
+    assert len(local.table) == 12 and local.failed == 0
+    pd.testing.assert_frame_equal(dask.table, local.table)
+    pd.testing.assert_frame_equal(dask.returns, local.returns)
+    pd.testing.assert_frame_equal(local.table, reference.table)  # and both equal backtrader's
+
+
 def test_a_missing_dask_is_a_clear_error(tmp_path, data_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the newsbt[dask] extra were not installed
     monkeypatch.delitem(sys.modules, "newsbt.sweep.daskbackend", raising=False)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from newsbt.backtest.engine import RunResult, required_tickers, run_backtest
 from newsbt.backtest.spec import BacktestSpec
+from newsbt.core.errors import NewsbtError
 from newsbt.data.events import Event, load_events
 from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
 
@@ -34,4 +35,11 @@ def run_spec(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame] | None = Non
         events = load_events_for(spec, data_dir)
     if prices is None:
         prices = load_prices_for(spec, data_dir, strategy)
+    if spec.run.engine == "fast":
+        if strategy is not None:
+            raise NewsbtError('engine = "fast" runs strategies registered with a fast form; '
+                              'a strategy class passed directly runs on engine = "backtrader"')
+        from newsbt.backtest.fast.runner import run_fast  # numba is imported only when asked for
+
+        return run_fast(spec, prices, events)
     return run_backtest(spec, prices, events=events, strategy_cls=strategy)

@@ -36,7 +36,7 @@ BPS, PER_SHARE, MINIMUM, SLIP, BORROW, RATE = range(6)
 # book.f[...]: the broker's scalars
 CASH, RESERVED, VALUE, INTEREST = range(4)
 # book.n[...]: counters
-N_SUB, N_ACC, N_FILLS, N_REFUSED, N_BORROW, N_TOUCHED, N_TRADES = range(7)
+N_SUB, N_ACC, N_FILLS, N_REFUSED, N_BORROW, N_TOUCHED, N_TRADES, N_OPEN = range(8)
 # book.ti[..., ticker] / book.tf[..., ticker]: per-ticker state (one pending order per ticker)
 (SIZE, POS_DAY, TOUCHED, IS_TOUCHED, PENDING, SUB, ACC, O_SIZE, O_DAY, OPENED_COUNT, OPENED_SIZE) = range(11)
 PRICE, O_PRICE, O_RESERVED, OPENED_PRICE, T_COMM, T_BORROW = range(6)
@@ -77,7 +77,7 @@ class Book(NamedTuple):
 def new_book(sessions: int, tickers: int, cash: float, costs: np.ndarray) -> Book:
     """Empty state for a run; each ticker fills or is refused at most once a session, which bounds the logs."""
     cap = max(1, sessions * tickers)
-    return Book(costs=costs, f=np.array([float(cash), 0.0, 0.0, 0.0]), n=np.zeros(7, dtype=np.int64),
+    return Book(costs=costs, f=np.array([float(cash), 0.0, 0.0, 0.0]), n=np.zeros(8, dtype=np.int64),
                 ti=np.zeros((11, tickers), dtype=np.int64), tf=np.zeros((6, tickers)),
                 li=np.empty((9, cap), dtype=np.int64), lf=np.empty((6, cap)), bars=np.empty((3, sessions)))
 
@@ -130,7 +130,13 @@ def touch(book: Book, j: int) -> None:
 
 @njit(cache=True)
 def position(book: Book, j: int) -> int:
-    """``getposition(data).size`` (which also registers the position with the broker)."""
+    """``getposition(data).size``, which also registers the position with the broker (``touch``).
+
+    The order in which positions are registered is the order the broker sums their values and fees
+    in; it is settled on the first session (the recorder registers every position at its close). A
+    hot loop may therefore read ``book.ti[SIZE, j]`` directly after session 0: a call that passes
+    the book costs more than the read.
+    """
     touch(book, j)
     return book.ti[SIZE, j]
 
@@ -228,6 +234,7 @@ def _fill(book: Book, mk: Market, i: int, j: int) -> None:
             _refuse(book, j)
             return
         book.ti[SIZE, j], book.tf[PRICE, j], book.ti[POS_DAY, j] = size, price, mk.day[i]
+        book.n[N_OPEN] += 1
         book.ti[OPENED_COUNT, j], book.ti[OPENED_SIZE, j], book.tf[OPENED_PRICE, j] = mk.ix[COUNT, i, j], size, size * price / size
         book.tf[T_COMM, j], book.tf[T_BORROW, j] = comm, 0.0
     else:
@@ -235,6 +242,7 @@ def _fill(book: Book, mk: Market, i: int, j: int) -> None:
         cash = cash + (held * entry + held * (price - entry) * 1.0)
         cash -= comm
         book.ti[SIZE, j], book.tf[PRICE, j] = 0, 0.0
+        book.n[N_OPEN] -= 1
         _close_trade(book, held, price, comm, size, j)
     book.f[CASH] = cash
     k = book.n[N_FILLS]
@@ -274,11 +282,22 @@ def _broker_value(book: Book, mk: Market, i: int) -> float:
     return book.f[CASH] + total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # saves a call per session
 def open_session(book: Book, mk: Market, i: int) -> None:
     """The broker's ``next`` for session ``i``: checks, borrow fees, fills; then the value strategies size on."""
-    _check_submitted(book)
-    _charge_borrow(book, mk, i)
+    # Each step is skipped when it has nothing to do: a call that passes the book costs more than the check.
+    if book.n[N_SUB]:
+        _check_submitted(book)
+    if book.n[N_OPEN]:
+        _charge_borrow(book, mk, i)
+    if book.n[N_ACC]:
+        _fill_accepted(book, mk, i)
+    book.f[VALUE] = _broker_value(book, mk, i) if book.n[N_OPEN] else book.f[CASH]
+
+
+@njit(cache=True)
+def _fill_accepted(book: Book, mk: Market, i: int) -> None:
+    """Accepted orders whose ticker printed a bar fill, in the order they were accepted; the rest wait."""
     waiting = 0
     for a in range(book.n[N_ACC]):
         j = book.ti[ACC, a]
@@ -288,10 +307,9 @@ def open_session(book: Book, mk: Market, i: int) -> None:
             book.ti[ACC, waiting] = j
             waiting += 1
     book.n[N_ACC] = waiting
-    book.f[VALUE] = _broker_value(book, mk, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # saves a call per session
 def close_session(book: Book, mk: Market, i: int) -> None:
     """Cash interest for the days since the last session, then the recorder's value, cash and exposure."""
     if i == 0:  # the recorder reads every position on the first session
@@ -303,7 +321,7 @@ def close_session(book: Book, mk: Market, i: int) -> None:
         book.f[CASH] += amount
         book.f[INTEREST] += amount
     positions, gross = 0.0, 0.0
-    for j in range(mk.own.shape[0]):
+    for j in range(mk.own.shape[0] if book.n[N_OPEN] else 0):
         if book.ti[SIZE, j] != 0:
             value = book.ti[SIZE, j] * mk.px[CLOSE, i, j]
             positions += value
