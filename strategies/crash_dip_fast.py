@@ -24,18 +24,19 @@ def simulate(prices: Prices, book: kb.Book, p: CrashDip.Params, news: Arrivals) 
 @njit(cache=True)
 def _loop(mk: kb.Market, book: kb.Book, drop_pct: float, hold_days: int, position_pct: float,
           take_profit_pct: float, stop_loss_pct: float) -> None:
-    sessions, tickers = mk.day.shape[0], mk.own.shape[0]
-    for i in range(sessions):
+    bar, count, close, prev = mk.ix[kb.BAR], mk.ix[kb.COUNT], mk.px[kb.CLOSE], mk.px[kb.PREV]
+    for i in range(mk.day.shape[0]):
         kb.open_session(book, mk, i)
-        for j in range(tickers):
-            if not mk.ix[kb.BAR, i, j] or book.ti[kb.PENDING, j]:
+        for j in range(mk.own.shape[0]):
+            if not bar[i, j] or book.ti[kb.PENDING, j]:
                 continue
-            held = kb.position(book, j) if i == 0 else book.ti[kb.SIZE, j]
+            held = kb.position(book, j) if i == 0 else book.ti[kb.SIZE, j]  # see kb.position
             if held != 0:
-                if _exit_due(mk.ix[kb.COUNT, i, j] - book.ti[kb.OPENED_COUNT, j], book.tf[kb.OPENED_PRICE, j], mk.px[kb.CLOSE, i, j],
-                             hold_days, take_profit_pct, stop_loss_pct):
+                sessions_held = count[i, j] - book.ti[kb.OPENED_COUNT, j]
+                if _exit_due(sessions_held, book.tf[kb.OPENED_PRICE, j], close[i, j], hold_days, take_profit_pct,
+                             stop_loss_pct):
                     kb.submit(book, mk, i, j, -held)
-            elif mk.ix[kb.COUNT, i, j] > 1 and _is_crash(mk.px[kb.PREV, i, j], mk.px[kb.CLOSE, i, j], drop_pct):
+            elif count[i, j] > 1 and _is_crash(prev[i, j], close[i, j], drop_pct):
                 target = book.f[kb.VALUE] * position_pct / 100.0
-                kb.submit(book, mk, i, j, kb.affordable_shares(book, mk.px[kb.CLOSE, i, j], target))
+                kb.submit(book, mk, i, j, kb.affordable_shares(book, close[i, j], target))
         kb.close_session(book, mk, i)

@@ -87,12 +87,13 @@ class SweepStore:
         """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
         parts = self.parts()
         table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
-        frame = table.to_pandas().sort_values("combination", kind="stable").reset_index(drop=True)
+        table = table.sort_by("combination")
+        frame = table.drop_columns(["dates", "returns"]).to_pandas()
         twice = frame["combination"][frame["combination"].duplicated()]
         if len(twice):
             raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
                               "remove the folder (or run without resume) and run the sweep again")
-        return _results_table(frame), _returns_matrix(frame)
+        return _results_table(frame), _returns_matrix(table.filter(pc.is_null(table["error"])))
 
     def _drop_errors(self) -> None:
         """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed)."""
@@ -120,14 +121,28 @@ def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _returns_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """Daily returns, one column per combination that ran; a session a combination has no bar on counts 0."""
-    ran = frame[frame["error"].isna()]
-    series = {
-        int(row.combination): pd.Series(row.returns, index=pd.DatetimeIndex(row.dates, name="date"))
-        for row in ran.itertuples(index=False)
-    }
-    matrix = pd.DataFrame(series).sort_index().fillna(0.0) if series else pd.DataFrame()
+def _returns_matrix(ran: pa.Table) -> pd.DataFrame:
+    """Daily returns, one column per combination that ran; a session a combination has no bar on counts 0.
+
+    Read from the arrow columns without a Python object per day: when every combination has the same
+    sessions (the usual case) the matrix is one reshape, else each column is aligned on the union.
+    """
+    if ran.num_rows == 0:
+        matrix = pd.DataFrame()
+        matrix.columns.name = "combination"
+        return matrix
+    combos = ran["combination"].to_numpy()
+    dates, returns = ran["dates"].combine_chunks(), ran["returns"].combine_chunks()
+    lengths = pc.list_value_length(dates).to_numpy(zero_copy_only=False)
+    days, values = (a.flatten().to_numpy(zero_copy_only=False) for a in (dates, returns))
+    n = int(lengths[0])
+    if (lengths == n).all() and (days.reshape(-1, n) == days[:n]).all():
+        matrix = pd.DataFrame(values.reshape(-1, n).T, index=pd.DatetimeIndex(days[:n], name="date"), columns=combos)
+    else:
+        ends = lengths.cumsum()
+        series = {int(c): pd.Series(values[e - m:e], index=pd.DatetimeIndex(days[e - m:e], name="date"))
+                  for c, m, e in zip(combos, lengths, ends)}
+        matrix = pd.DataFrame(series).sort_index().fillna(0.0)
     matrix.columns.name = "combination"
     return matrix
 
