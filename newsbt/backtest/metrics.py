@@ -14,8 +14,8 @@ import pandas as pd
 PERIODS_PER_YEAR = 252
 
 
-def total_return(returns: pd.Series | np.ndarray) -> float:
-    return float(np.prod(1.0 + np.asarray(returns)) - 1.0)
+def total_return(returns: pd.Series | np.ndarray) -> float | np.ndarray:
+    return _each(np.prod(1.0 + np.asarray(returns), axis=-1) - 1.0)
 
 
 def years_of(returns: pd.Series) -> float:
@@ -23,29 +23,40 @@ def years_of(returns: pd.Series) -> float:
     return (returns.index[-1] - returns.index[0]).days / 365.25
 
 
-def cagr(returns: pd.Series, years: float | None = None) -> float:
+def cagr(returns: pd.Series | np.ndarray, years: float | None = None) -> float | np.ndarray:
     years = years_of(returns) if years is None else years
-    growth = 1.0 + total_return(returns)
-    return float(growth ** (1.0 / years) - 1.0) if years > 0 and growth > 0 else float("nan")
+    growth = np.asarray(1.0 + total_return(returns))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = growth ** (1.0 / years) - 1.0 if years > 0 else np.full_like(growth, np.nan)
+    return _each(np.where(growth > 0, rate, np.nan))
 
 
-def sharpe(returns: pd.Series | np.ndarray) -> float:
+def sharpe(returns: pd.Series | np.ndarray) -> float | np.ndarray:
     r = np.asarray(returns, dtype=float)
-    sd = r.std(ddof=1) if len(r) > 1 else float("nan")
-    return float(r.mean() / sd * math.sqrt(PERIODS_PER_YEAR)) if sd > 0 else float("nan")
+    if r.shape[-1] < 2:
+        return _each(np.full(r.shape[:-1], np.nan))
+    sd = r.std(ddof=1, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _each(np.where(sd > 0, r.mean(axis=-1) / sd * math.sqrt(PERIODS_PER_YEAR), np.nan))
 
 
-def sortino(returns: pd.Series | np.ndarray) -> float:
+def sortino(returns: pd.Series | np.ndarray) -> float | np.ndarray:
     r = np.asarray(returns, dtype=float)
-    downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))
-    return float(r.mean() / downside * math.sqrt(PERIODS_PER_YEAR)) if downside > 0 else float("nan")
+    downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _each(np.where(downside > 0, r.mean(axis=-1) / downside * math.sqrt(PERIODS_PER_YEAR), np.nan))
 
 
-def max_drawdown(returns: pd.Series | np.ndarray) -> float:
+def max_drawdown(returns: pd.Series | np.ndarray) -> float | np.ndarray:
     """Largest peak-to-trough fall of the compounded curve, as a negative fraction."""
-    curve = np.cumprod(1.0 + np.asarray(returns))
-    peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
-    return float(np.min(curve / peaks - 1.0))
+    curve = np.cumprod(1.0 + np.asarray(returns), axis=-1)
+    peaks = np.maximum.accumulate(np.maximum(curve, 1.0), axis=-1)
+    return _each(np.min(curve / peaks - 1.0, axis=-1))
+
+
+def _each(values: np.ndarray) -> float | np.ndarray:
+    """Metrics reduce the last axis: one series gives a float, rows of series (a 2-d array) an array."""
+    return float(values) if np.ndim(values) == 0 else values
 
 
 def win_rate(trades: pd.DataFrame) -> float:
