@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,13 +88,13 @@ class SweepStore:
         """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
         parts = self.parts()
         table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
-        table = table.sort_by("combination")
         frame = table.drop_columns(["dates", "returns"]).to_pandas()
+        frame = frame.sort_values("combination", kind="stable").reset_index(drop=True)
         twice = frame["combination"][frame["combination"].duplicated()]
         if len(twice):
             raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
                               "remove the folder (or run without resume) and run the sweep again")
-        return _results_table(frame), _returns_matrix(table.filter(pc.is_null(table["error"])))
+        return _results_table(frame), _returns_matrix(table)
 
     def _drop_errors(self) -> None:
         """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed)."""
@@ -121,30 +122,49 @@ def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _returns_matrix(ran: pa.Table) -> pd.DataFrame:
-    """Daily returns, one column per combination that ran; a session a combination has no bar on counts 0.
+def _returns_matrix(table: pa.Table) -> pd.DataFrame:
+    """Daily returns, one column per combination that ran (by index); a session a combination has no bar
+    on counts 0.
 
-    Read from the arrow columns without a Python object per day: when every combination has the same
-    sessions (the usual case) the matrix is one reshape, else each column is aligned on the union.
+    Read from the arrow columns part by part, without a Python object per day and without copying the
+    list columns: when every combination has the same sessions (the usual case) the matrix is one
+    reshape of the returns, else each column is aligned on the union of the sessions. Combinations
+    that raised have no returns, so the flattened values hold only those that ran.
     """
-    if ran.num_rows == 0:
+    ran = pc.is_null(table["error"]).to_numpy(zero_copy_only=False)
+    combos = table["combination"].to_numpy()[ran]
+    parts = [(_flat(d, pa.int32()), _flat(r, pa.float64()), pc.list_value_length(d).to_numpy(zero_copy_only=False))
+             for d, r in zip(table["dates"].chunks, table["returns"].chunks)]
+    lengths = np.concatenate([m for _, _, m in parts])[ran] if parts else np.zeros(0, dtype=np.int64)
+    if not len(combos):
         matrix = pd.DataFrame()
-        matrix.columns.name = "combination"
-        return matrix
-    combos = ran["combination"].to_numpy()
-    dates, returns = ran["dates"].combine_chunks(), ran["returns"].combine_chunks()
-    lengths = pc.list_value_length(dates).to_numpy(zero_copy_only=False)
-    days, values = (a.flatten().to_numpy(zero_copy_only=False) for a in (dates, returns))
-    n = int(lengths[0])
-    if (lengths == n).all() and (days.reshape(-1, n) == days[:n]).all():
-        matrix = pd.DataFrame(values.reshape(-1, n).T, index=pd.DatetimeIndex(days[:n], name="date"), columns=combos)
+    elif (lengths == lengths[0]).all() and _same_sessions(parts, int(lengths[0])):
+        n = int(lengths[0])
+        rows = np.concatenate([r for _, r, _ in parts]).reshape(-1, n)
+        order = np.argsort(combos, kind="stable")
+        if (np.diff(order) != 1).any():
+            rows, combos = rows[order], combos[order]
+        index = pd.DatetimeIndex(parts[0][0][:n].astype("datetime64[D]"), name="date")
+        matrix = pd.DataFrame(rows.T, index=index, columns=combos, copy=False)
     else:
+        days, values = (np.concatenate(a) for a in list(zip(*parts))[:2])
         ends = lengths.cumsum()
-        series = {int(c): pd.Series(values[e - m:e], index=pd.DatetimeIndex(days[e - m:e], name="date"))
-                  for c, m, e in zip(combos, lengths, ends)}
+        series = {int(c): pd.Series(values[e - m:e], index=pd.DatetimeIndex(days[e - m:e].astype("datetime64[D]"),
+                                                                            name="date"))
+                  for c, m, e in sorted(zip(combos, lengths, ends))}
         matrix = pd.DataFrame(series).sort_index().fillna(0.0)
     matrix.columns.name = "combination"
     return matrix
+
+
+def _same_sessions(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> bool:
+    first = parts[0][0][:n]
+    return all((days.reshape(-1, n) == first).all() for days, _, _ in parts)
+
+
+def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
+    """The values of a list column as one numpy array (dates as int32 days since 1970-01-01)."""
+    return pc.cast(lists.flatten(), kind).to_numpy(zero_copy_only=False)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
