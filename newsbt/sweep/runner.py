@@ -304,8 +304,10 @@ def _results(setup: WorkerSetup, todo: list[int], backend: str, workers: int | N
 
 
 def _chunks(todo: list[int], workers: int, engine: str) -> list[list[int]]:
-    """Split the pending indices into chunks: about four per worker, at most ``CHUNK_CAP`` combinations each."""
-    size = max(1, min(CHUNK_CAP[engine], math.ceil(len(todo) / (workers * 4))))
+    """Split the pending indices into chunks: about four per worker (for progress; engine "fast" takes one,
+    as its chunks take well under a second and each one is a parquet part), at most ``CHUNK_CAP`` each."""
+    per_worker = 1 if engine == "fast" else 4
+    size = max(1, min(CHUNK_CAP[engine], math.ceil(len(todo) / (workers * per_worker))))
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
