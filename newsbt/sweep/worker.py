@@ -87,7 +87,9 @@ def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], Row]:
             returns = np.empty_like(equity)  # as daily_returns computes them
             returns[0] = equity[0] / spec.run.cash - 1.0
             returns[1:] = equity[1:] / equity[:-1] - 1
-            days = dates.setdefault(id(run.dates), list(run.dates.date))
+            if id(run.dates) not in dates:
+                dates[id(run.dates)] = list(run.dates.date)
+            days = dates[id(run.dates)]
             return result_row(returns, days, run.trade_pnl, run.gross_exposure, float(equity[-1]), run.refused)
 
         return run_fast
