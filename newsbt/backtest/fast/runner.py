@@ -51,7 +51,7 @@ class FastRunner:
 
     prices: Mapping[str, pd.DataFrame]
     events: Sequence[Any] = ()
-    _aligned: dict[tuple, tuple[Prices, Arrivals]] = field(default_factory=dict)
+    _aligned: dict[tuple, tuple[Prices, Arrivals]] = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, spec: BacktestSpec) -> RunResult:
         params, prices, book = self._simulate(spec)
