@@ -159,3 +159,21 @@ def test_real_prices(real_data_dir, name, grid, monkeypatch):
     events = api.load_events_for(base, real_data_dir) if base.run.events else ()
     seen = compare_grid(prices, [base.with_params(**combo) for combo in grid], events)
     assert seen["fills"] > 0
+
+
+def test_compiled_code_is_cached_per_version_of_the_engine_sources(tmp_path, monkeypatch):
+    import importlib.machinery
+
+    from newsbt.backtest.fast import cache
+
+    package = tmp_path / "my_forms"
+    package.mkdir()
+    (package / "dip_fast.py").write_text("RULE = 1\n")
+    spec = importlib.machinery.ModuleSpec("my_forms.dip_fast", None, origin=str(package / "dip_fast.py"))
+    monkeypatch.setattr(cache.importlib.util, "find_spec", lambda name: spec)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    before = cache.versioned_cache_dir()
+    assert before.parent == tmp_path / "numba" and before.name.startswith("numba-")
+    assert cache.versioned_cache_dir() == before
+    (package / "dip_fast.py").write_text("RULE = 2\n")  # an edited rule must not run stale compiled code
+    assert cache.versioned_cache_dir() != before
