@@ -208,12 +208,11 @@ def vectorbt_warm() -> float | None:
     close = pd.DataFrame({t: prices[t]["close"] for t in tickers}).loc[str(spec.run.start):str(spec.run.end)]
     open_ = pd.DataFrame({t: prices[t]["open"] for t in tickers}).reindex(close.index)
     returns = close / close.shift(1) - 1
-    columns, entries, exits = [], [], []
+    entries, exits = [], []
     for c in sweep.combinations:
         crash = (returns <= -c["drop_pct"] / 100).shift(1, fill_value=False)  # filled at the next open
         entries.append(crash)
         exits.append(crash.shift(c["hold_days"], fill_value=False))
-        columns += [(len(columns) // len(tickers), t) for t in tickers]
     index = pd.MultiIndex.from_tuples([(i // len(tickers), t) for i, t in enumerate(tickers * len(entries))],
                                       names=["combination", "ticker"])
 
@@ -250,7 +249,7 @@ def big_sweep(combinations: int) -> tuple[float, float]:
 
 def run_breakdown() -> dict[str, float]:
     """Seconds per phase of ``newsbt run backtests/ai_crash_dip.toml``, in one process."""
-    out, start = {}, time.perf_counter()
+    out = {}
     code = "import time; t = time.perf_counter(); import newsbt.cli; print(time.perf_counter() - t)"
     out["imports (newsbt.cli, fresh process)"] = float(subprocess.run([sys.executable, "-c", code], cwd=ROOT,
                                                         check=True, capture_output=True, text=True).stdout)
@@ -265,7 +264,6 @@ def run_breakdown() -> dict[str, float]:
                                                  Path(tmp) / "t.html", "t")
         _, out["trade charts"] = timed(report.write_trade_charts, result.run, Path(tmp) / "charts")
         _, out["all report files"] = timed(result.write, Path(tmp) / "all")
-    del start
     return out
 
 
