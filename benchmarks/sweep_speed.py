@@ -11,8 +11,8 @@ processes (default: all cores):
   the same strategy class, costs and Recorder analyzer as ``newsbt run``, ``maxcpus = N``;
 * ``newsbt (backtrader)``: ``run_sweep`` with ``engine = "backtrader"``: a full ``newsbt run`` per
   combination on prices validated once per worker, each result saved to a parquet part;
-* ``newsbt (fast)``: ``run_sweep`` with ``engine = "fast"`` (crash_dip replayed without Cerebro,
-  proved identical to backtrader in tests/test_crash_dip_fast.py), everything else the same.
+* ``newsbt (fast)``: ``run_sweep`` with ``engine = "fast"`` (the compiled simulator,
+  proved identical to backtrader in tests/test_fast_engine.py), everything else the same.
 
 Measured: wall time from loading prices to having every result (Python start-up and imports
 excluded), combinations per second, and memory of the whole process tree sampled every 50 ms:

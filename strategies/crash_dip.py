@@ -7,6 +7,7 @@ reaches ``take_profit_pct`` / ``stop_loss_pct`` (exit at the next open).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import backtrader as bt
@@ -23,18 +24,21 @@ def is_crash(prev_close: float, close: float, drop_pct: float) -> bool:
     return close / prev_close - 1.0 <= -drop_pct / 100.0
 
 
-def exit_due(sessions_held: int, entry_price: float, close: float, p: CrashDip.Params) -> bool:
+def exit_due(sessions_held: int, entry_price: float, close: float, hold_days: int, take_profit_pct: float,
+             stop_loss_pct: float) -> bool:
     """Should a position entered ``sessions_held`` closes ago be sold at the next open?
 
     ``sessions_held`` is 0 at the close of the entry session, so ``hold_days - 1`` closes later the
-    sell lands on the open ``hold_days`` sessions after entry.
+    sell lands on the open ``hold_days`` sessions after entry. A NaN threshold is no threshold (every
+    comparison with NaN is false). Plain arithmetic, so the fast form compiles this very function.
     """
     change_pct = (close / entry_price - 1.0) * 100.0
-    return (
-        sessions_held >= p.hold_days - 1
-        or (p.take_profit_pct is not None and change_pct >= p.take_profit_pct)
-        or (p.stop_loss_pct is not None and change_pct <= -p.stop_loss_pct)
-    )
+    return sessions_held >= hold_days - 1 or change_pct >= take_profit_pct or change_pct <= -stop_loss_pct
+
+
+def or_nan(value: float | None) -> float:
+    """An optional threshold as ``exit_due`` takes it."""
+    return math.nan if value is None else float(value)
 
 
 class CrashDip(NewsbtStrategy):
@@ -64,7 +68,9 @@ class CrashDip(NewsbtStrategy):
 
     def _maybe_exit(self, data: bt.AbstractDataBase) -> None:
         entry_len, entry_price = self.entries[data._name]
-        if exit_due(len(data) - entry_len, entry_price, data.close[0], self.config):
+        p = self.config
+        if exit_due(len(data) - entry_len, entry_price, data.close[0], p.hold_days, or_nan(p.take_profit_pct),
+                    or_nan(p.stop_loss_pct)):
             self.close_position(data)
 
     def on_order_done(self, order: bt.Order) -> None:

@@ -50,7 +50,8 @@ def trade_side(direction: int, mode: str) -> int:
 
 
 def reaction_confirms(move: float | None, direction: int, min_reaction_pct: float | None) -> bool:
-    """Did the reaction-day return move at least ``min_reaction_pct`` % the way the news points?"""
+    """Did the reaction-day return move at least ``min_reaction_pct`` % the way the news points?
+    (An unknown move, None or NaN, never confirms.)"""
     if min_reaction_pct is None:
         return True
     return move is not None and move * direction * 100.0 >= min_reaction_pct
@@ -67,10 +68,10 @@ def candidates(news: Iterable[TimedEvent], p: NewsReaction.Params, universe: Col
     return [Candidate(n, ticker) for n in news if selected(n, p) for ticker in n.event.tickers if ticker in universe]
 
 
-def is_due(candidate: Candidate, today: dt.date, p: NewsReaction.Params) -> bool:
-    """May ``candidate`` be decided at today's close? Public already; with a reaction filter, also
-    only once the reaction day's close is in."""
-    return p.min_reaction_pct is None or today >= candidate.news.reaction_day
+def is_due(today: dt.date, reaction_day: dt.date, min_reaction_pct: float | None) -> bool:
+    """May a public candidate be decided at today's close? With a reaction filter, only once the
+    reaction day's close is in."""
+    return min_reaction_pct is None or today >= reaction_day
 
 
 def entry_side(candidate: Candidate, move: float | None, p: NewsReaction.Params) -> int:
@@ -112,7 +113,7 @@ class NewsReaction(TimedHolds):
     def _decided(self, candidate: Candidate) -> bool:
         """Decide ``candidate`` now if it is due and its ticker has a bar; False keeps it waiting."""
         data = self.feeds[candidate.ticker]
-        if not self.has_bar(data) or not is_due(candidate, self.today, self.config):
+        if not self.has_bar(data) or not is_due(self.today, candidate.news.reaction_day, self.config.min_reaction_pct):
             return False
         if self.getposition(data).size or self.pending(data):
             return True

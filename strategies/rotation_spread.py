@@ -28,29 +28,53 @@ from newsbt import NewsbtStrategy, StrategyParams
 
 def gap_direction(long_return: float, short_return: float, gap_pct: float, mode: str) -> int:
     """+1 / -1 to enter the spread on today's return gap, 0 to stay out."""
-    gap = (long_return - short_return) * 100.0
-    if abs(gap) < gap_pct:
-        return 0
-    return int(np.sign(gap)) * (1 if mode == "momentum" else -1)
+    return zscore_direction((long_return - short_return) * 100.0, gap_pct, mode)
 
 
 def ratio_zscore(long_closes: np.ndarray, short_closes: np.ndarray) -> float:
-    """z-score of the last log price ratio within the given trailing closes."""
-    ratio = np.log(long_closes) - np.log(short_closes)
-    sd = ratio.std(ddof=1)
-    return float((ratio[-1] - ratio.mean()) / sd) if sd > 0 else 0.0
+    """z-score of the last log price ratio within the given trailing closes (sample standard deviation).
+
+    Written as plain loops so that the fast form compiles this very function: both engines then
+    decide on the same bits.
+    """
+    n = len(long_closes)
+    mean = 0.0
+    for k in range(n):
+        mean += math.log(long_closes[k]) - math.log(short_closes[k])
+    mean /= n
+    squares = 0.0
+    for k in range(n):
+        d = math.log(long_closes[k]) - math.log(short_closes[k]) - mean
+        squares += d * d
+    sd = math.sqrt(squares / (n - 1))
+    last = math.log(long_closes[n - 1]) - math.log(short_closes[n - 1])
+    return (last - mean) / sd if sd > 0 else 0.0
 
 
 def zscore_direction(z: float, entry_z: float, mode: str) -> int:
+    """+1 / -1 once |z| reaches ``entry_z``: with z's sign for momentum, against it for reversion; else 0.
+    (The gap signal is the same rule on the return gap in %.)"""
     if abs(z) < entry_z:
         return 0
-    return int(np.sign(z)) * (1 if mode == "momentum" else -1)
+    sign = 1 if z > 0 else -1
+    return sign if mode == "momentum" else -sign
 
 
 def trailing_beta(long_closes: np.ndarray, short_closes: np.ndarray) -> float:
-    """OLS beta of the long leg's daily returns on the short leg's, from the given closes only."""
-    r_long, r_short = np.diff(long_closes) / long_closes[:-1], np.diff(short_closes) / short_closes[:-1]
-    return float(np.cov(r_long, r_short, ddof=1)[0, 1] / np.var(r_short, ddof=1))
+    """OLS beta of the long leg's daily returns on the short leg's, from the given closes only (NaN if the
+    short leg never moved). Plain loops, compiled as is by the fast form."""
+    n = len(long_closes) - 1
+    mean_long = mean_short = 0.0
+    for k in range(n):
+        mean_long += (long_closes[k + 1] - long_closes[k]) / long_closes[k]
+        mean_short += (short_closes[k + 1] - short_closes[k]) / short_closes[k]
+    mean_long, mean_short = mean_long / n, mean_short / n
+    cov = var = 0.0
+    for k in range(n):
+        d_short = (short_closes[k + 1] - short_closes[k]) / short_closes[k] - mean_short
+        cov += ((long_closes[k + 1] - long_closes[k]) / long_closes[k] - mean_long) * d_short
+        var += d_short * d_short
+    return cov / var if var > 0 else math.nan
 
 
 def leg_sizes(value: float, leg_pct: float, long_price: float, short_price: float,

@@ -56,7 +56,7 @@ def error_of(path: Path, overrides=()) -> str:
 def test_base_file_loads(tmp_path):
     spec = load_spec(write(tmp_path))
     assert spec.run.model_dump() == {"name": "t", "start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31),
-                                     "cash": 1000.0, "benchmark": "QQQ", "events": None, "news": None}
+                                     "cash": 1000.0, "benchmark": "QQQ", "events": None, "news": None, "engine": "backtrader"}
     assert spec.strategy.name == "crash_dip"
     assert spec.strategy.params == {"drop_pct": 7, "hold_days": 5}
     assert spec.costs.model_dump() == {"commission_bps": 5.0, "commission_per_share": 0.0, "commission_min": 0.0,
@@ -92,7 +92,7 @@ def test_shipped_ai_crash_dip_loads_to_expected_values():
     universe = ["NVDA", "AMD", "AVGO", "MU", "TSM", "ARM", "SMCI", "ORCL", "MSFT", "META", "GOOGL", "AMZN"]
     assert spec.run.model_dump() == {"name": "ai_crash_dip", "start": dt.date(2019, 1, 1),
                                      "end": dt.date(2025, 6, 30), "cash": 100_000.0, "benchmark": "QQQ",
-                                     "events": None, "news": None}
+                                     "events": None, "news": None, "engine": "fast"}
     assert spec.strategy.name == "crash_dip"
     assert spec.strategy.params == {"tickers": universe, "drop_pct": 7, "hold_days": 5, "position_pct": 20}
     assert spec.costs.model_dump() == {"commission_bps": 5.0, "commission_per_share": 0.0, "commission_min": 0.0,
@@ -133,7 +133,7 @@ def test_unknown_costs_key_suggests_commission_bps(tmp_path):
 def test_unknown_key_without_close_match_lists_known_keys(tmp_path):
     path = edited(tmp_path, "cash = 1000", "cash = 1000\nzzzzzz = 1")
     assert error_of(path) == (
-        f"{path}:6: unknown key 'zzzzzz' in [run]; expected one of: name, start, end, cash, benchmark, events, news"
+        f"{path}:6: unknown key 'zzzzzz' in [run]; expected one of: name, start, end, cash, benchmark, events, news, engine"
     )
 
 

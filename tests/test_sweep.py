@@ -133,6 +133,19 @@ def test_local_and_dask_give_identical_results(tmp_path, data_dir):
     pd.testing.assert_frame_equal(remote.table, local.table)
 
 
+def test_dask_runs_the_compiled_engine_with_results_identical_to_the_local_pool(tmp_path, data_dir):
+    pytest.importorskip("distributed", reason="the dask backend needs the newsbt[dask] extra")
+    section = {"drop_pct": [5, 7, 9], "hold_days": [1, 3], "position_pct": [30, 80]}
+    fast = sweep_of({**section, "engine": "fast"})
+    local = run_sweep(fast, data_dir, tmp_path / "local", backend="local", workers=2)
+    dask = run_sweep(fast, data_dir, tmp_path / "dask", backend="dask", workers=2, scheduler="local")
+    reference = run_sweep(sweep_of(section), data_dir, tmp_path / "reference", workers=1)
+    assert len(local.table) == 12 and local.failed == 0
+    pd.testing.assert_frame_equal(dask.table, local.table)
+    pd.testing.assert_frame_equal(dask.returns, local.returns)
+    pd.testing.assert_frame_equal(local.table, reference.table)  # and both equal backtrader's
+
+
 def test_a_missing_dask_is_a_clear_error(tmp_path, data_dir, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the newsbt[dask] extra were not installed
     monkeypatch.delitem(sys.modules, "newsbt.sweep.daskbackend", raising=False)
@@ -230,3 +243,27 @@ def test_settings_errors_name_their_line_or_their_set(tmp_path):
     assert str(error.value).startswith(f"{path}: --set sweep.samples: [sweep] samples: Input should be greater")
     with pytest.raises(NewsbtError, match="samples: expected a number or text, not the boolean true"):
         plan_sweep(write_file(tmp_path, FILE), overrides=["sweep.samples=true"])
+
+
+@pytest.mark.parametrize("same_sessions", [True, False])
+def test_the_returns_matrix_is_read_back_by_combination_with_missing_sessions_as_zero(tmp_path, same_sessions):
+    import datetime as dt
+
+    store = SweepStore(tmp_path)
+    store.prepare("hash", {"spec_hash": "hash", "combinations": 4}, resume=False)
+    days = [dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)]
+    base = {name: 0.0 for name in METRIC_COLUMNS} | {"trades": 0, "final_value": 1.0, "refused_orders": 0}
+
+    def row(i: int, returns: list[float], dates: list, error: str | None = None) -> dict:
+        return {**base, "combination": i, "params": "{}", "error": error, "dates": dates, "returns": returns}
+
+    other = days if same_sessions else days[1:]
+    store.write_part([row(3, [0.3, 0.4, 0.5][-len(other):], other), row(2, [], [], "ValueError: no")])
+    store.write_part([row(0, [0.0, 0.1, 0.2], days), row(1, [1.0, 1.1, 1.2], days)])
+    table, matrix = store.load()
+    assert table["combination"].tolist() == [0, 1, 2, 3]
+    expected = pd.DataFrame({0: [0.0, 0.1, 0.2], 1: [1.0, 1.1, 1.2],
+                             3: [0.3, 0.4, 0.5] if same_sessions else [0.0, 0.4, 0.5]},
+                            index=pd.DatetimeIndex(days, name="date"))
+    expected.columns.name = "combination"
+    pd.testing.assert_frame_equal(matrix, expected, check_index_type=False, check_freq=False)

@@ -91,12 +91,11 @@ def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str,
                    prices: Mapping[str, pd.DataFrame], idle: tuple[str, ...], closes: pd.DataFrame,
                    events: tuple) -> RunResult:
     """Build the result from a recorder's log (``fills``, ``refused``, ``bars``, ``borrow``,
-    ``cash_interest``); shared with the fast crash_dip engine, which writes the same log."""
+    ``cash_interest``); shared with the compiled engine (``newsbt.backtest.fast``), which writes the same log."""
     bars = pd.DataFrame(record["bars"]).set_index("date")
     bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
     equity = bars["value"].rename("equity")
-    returns = equity.pct_change()
-    returns.iloc[0] = equity.iloc[0] / spec.run.cash - 1.0
+    returns = daily_returns(equity, spec.run.cash)
     fills = pd.DataFrame(record["fills"], columns=["ticker", "date", "size", "price", "bar_open", "commission"])
     borrow = pd.DataFrame(record["borrow"], columns=["ticker", "date", "days", "short_value", "fee"])
     trades, open_positions = round_trips(fills, borrow)
@@ -118,6 +117,13 @@ def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str,
         closes=closes,
         events=events,
     )
+
+
+def daily_returns(equity: pd.Series, cash: float) -> pd.Series:
+    """Close-to-close returns of the portfolio; the first session's is counted from the starting cash."""
+    returns = equity.pct_change()
+    returns.iloc[0] = equity.iloc[0] / cash - 1.0
+    return returns
 
 
 def blended_returns(prices: Mapping[str, pd.DataFrame], weights: Mapping[str, float],

@@ -65,4 +65,11 @@ def run_spec(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame] | None = Non
         signals = load_signals_for(spec, strategy)
     if prices is None:
         prices = load_prices_for(spec, data_dir, strategy)
+    if spec.run.engine == "fast":
+        if strategy is not None:
+            raise NewsbtError('engine = "fast" runs strategies registered with a fast form; '
+                              'a strategy class passed directly runs on engine = "backtrader"')
+        from newsbt.backtest.fast.runner import run_fast  # numba is imported only when asked for
+
+        return run_fast(spec, prices, events)
     return run_backtest(spec, prices, events=events, strategy_cls=strategy, signals=signals)

@@ -14,47 +14,71 @@ import pandas as pd
 PERIODS_PER_YEAR = 252
 
 
-def total_return(returns: pd.Series) -> float:
-    return float(np.prod(1.0 + returns.to_numpy()) - 1.0)
+def total_return(returns: pd.Series | np.ndarray) -> float | np.ndarray:
+    return _each(np.prod(1.0 + np.asarray(returns), axis=-1) - 1.0)
 
 
-def cagr(returns: pd.Series) -> float:
-    years = (returns.index[-1] - returns.index[0]).days / 365.25
-    growth = 1.0 + total_return(returns)
-    return float(growth ** (1.0 / years) - 1.0) if years > 0 and growth > 0 else float("nan")
+def years_of(returns: pd.Series) -> float:
+    """Calendar years between the first and the last session."""
+    return (returns.index[-1] - returns.index[0]).days / 365.25
 
 
-def sharpe(returns: pd.Series) -> float:
-    sd = returns.std(ddof=1)
-    return float(returns.mean() / sd * math.sqrt(PERIODS_PER_YEAR)) if sd > 0 else float("nan")
+def cagr(returns: pd.Series | np.ndarray, years: float | None = None) -> float | np.ndarray:
+    years = years_of(returns) if years is None else years
+    growth = np.asarray(1.0 + total_return(returns))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = growth ** (1.0 / years) - 1.0 if years > 0 else np.full_like(growth, np.nan)
+    return _each(np.where(growth > 0, rate, np.nan))
 
 
-def sortino(returns: pd.Series) -> float:
-    downside = np.sqrt(np.mean(np.minimum(returns.to_numpy(), 0.0) ** 2))
-    return float(returns.mean() / downside * math.sqrt(PERIODS_PER_YEAR)) if downside > 0 else float("nan")
+def sharpe(returns: pd.Series | np.ndarray) -> float | np.ndarray:
+    r = np.asarray(returns, dtype=float)
+    if r.shape[-1] < 2:
+        return _each(np.full(r.shape[:-1], np.nan))
+    sd = r.std(ddof=1, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _each(np.where(sd > 0, r.mean(axis=-1) / sd * math.sqrt(PERIODS_PER_YEAR), np.nan))
 
 
-def max_drawdown(returns: pd.Series) -> float:
+def sortino(returns: pd.Series | np.ndarray) -> float | np.ndarray:
+    r = np.asarray(returns, dtype=float)
+    downside = np.sqrt(np.mean(np.minimum(r, 0.0) ** 2, axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _each(np.where(downside > 0, r.mean(axis=-1) / downside * math.sqrt(PERIODS_PER_YEAR), np.nan))
+
+
+def max_drawdown(returns: pd.Series | np.ndarray) -> float | np.ndarray:
     """Largest peak-to-trough fall of the compounded curve, as a negative fraction."""
-    curve = np.cumprod(1.0 + returns.to_numpy())
-    peaks = np.maximum.accumulate(np.maximum(curve, 1.0))
-    return float(np.min(curve / peaks - 1.0))
+    curve = np.cumprod(1.0 + np.asarray(returns), axis=-1)
+    peaks = np.maximum.accumulate(np.maximum(curve, 1.0), axis=-1)
+    return _each(np.min(curve / peaks - 1.0, axis=-1))
+
+
+def _each(values: np.ndarray) -> float | np.ndarray:
+    """Metrics reduce the last axis: one series gives a float, rows of series (a 2-d array) an array."""
+    return float(values) if np.ndim(values) == 0 else values
 
 
 def win_rate(trades: pd.DataFrame) -> float:
-    return float((trades["pnl"] > 0).mean()) if len(trades) else float("nan")
+    return _win_rate(trades["pnl"].to_numpy())
 
 
-def exposure(gross_exposure: pd.Series) -> float:
+def _win_rate(trade_pnl: np.ndarray) -> float:
+    return float((trade_pnl > 0).mean()) if len(trade_pnl) else float("nan")
+
+
+def exposure(gross_exposure: pd.Series | np.ndarray) -> float:
     """Share of sessions that ended with any open position."""
-    return float((gross_exposure > 0).mean())
+    return float((np.asarray(gross_exposure) > 0).mean())
 
 
-def return_metrics(returns: pd.Series) -> dict[str, float | None]:
-    """Figures that depend on the return series alone (also used for the benchmark)."""
+def return_metrics(returns: pd.Series | np.ndarray, years: float | None = None) -> dict[str, float | None]:
+    """Figures that depend on the return series alone (also used for the benchmark); ``years`` is
+    required for a bare array. Daily returns are never NaN here (a session without a bar returns 0),
+    so plain numpy is used throughout."""
     return _clean({
         "total_return": total_return(returns),
-        "cagr": cagr(returns),
+        "cagr": cagr(returns, years),
         "sharpe": sharpe(returns),
         "sortino": sortino(returns),
         "max_drawdown": max_drawdown(returns),
@@ -74,10 +98,17 @@ def headline(returns: pd.Series, trades: pd.DataFrame, gross_exposure: pd.Series
              benchmark: pd.Series | None = None) -> dict[str, float | None]:
     """The numbers every report shows for a strategy (alpha and beta when a benchmark is given)."""
     alpha, beta = alpha_beta(returns, benchmark) if benchmark is not None else (float("nan"),) * 2
+    return {**headline_of(returns.to_numpy(), years_of(returns), trades["pnl"].to_numpy(), gross_exposure.to_numpy()),
+            **_clean({"alpha": alpha, "beta": beta})}
+
+
+def headline_of(returns: np.ndarray, years: float, trade_pnl: np.ndarray,
+                gross_exposure: np.ndarray) -> dict[str, float | None]:
+    """``headline`` without alpha and beta, from plain arrays (what a sweep computes per combination)."""
     return {
-        **return_metrics(returns),
-        "trades": len(trades),
-        **_clean({"win_rate": win_rate(trades), "exposure": exposure(gross_exposure), "alpha": alpha, "beta": beta}),
+        **return_metrics(returns, years),
+        "trades": len(trade_pnl),
+        **_clean({"win_rate": _win_rate(trade_pnl), "exposure": exposure(gross_exposure)}),
     }
 
 

@@ -25,6 +25,7 @@ FAST_ENGINE_GROUP = "newsbt.fast_engines"  # strategy name -> a runner factory f
 
 _STRATEGIES: dict[str, type] = {}
 _ORIGINS: dict[str, str] = {}
+_FAST_FORMS: dict[str, Callable[..., Any]] = {}
 T = TypeVar("T", bound=type)
 
 
@@ -76,14 +77,17 @@ def get_strategy(name: str) -> type:
 
 
 def fast_engine(name: str) -> Callable[..., Any]:
-    """The fast (non-Cerebro) runner factory declared for strategy ``name`` under ``newsbt.fast_engines``."""
-    for ep in entry_points(group=FAST_ENGINE_GROUP, name=name):
-        return ep.load()
-    raise NewsbtError(f'strategy {name!r} has no fast engine; use engine = "backtrader"')
+    """The fast form declared for strategy ``name`` under ``newsbt.fast_engines`` (see newsbt.backtest.fast)."""
+    if name not in _FAST_FORMS:
+        for ep in entry_points(group=FAST_ENGINE_GROUP, name=name):
+            _FAST_FORMS[name] = ep.load()
+    if name not in _FAST_FORMS:
+        raise NewsbtError(f'strategy {name!r} has no fast form; use engine = "backtrader"')
+    return _FAST_FORMS[name]
 
 
 def has_fast_engine(name: str) -> bool:
-    return bool(entry_points(group=FAST_ENGINE_GROUP, name=name))
+    return name in _FAST_FORMS or bool(entry_points(group=FAST_ENGINE_GROUP, name=name))
 
 
 def validate_params(name: str, params: Mapping[str, Any], source: object = "<spec>", text: str = "",

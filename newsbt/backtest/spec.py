@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
@@ -41,6 +41,8 @@ class RunSpec(Section):
     benchmark: str | dict[str, float] = Field("QQQ", description='a ticker, or weights: {SPY = 0.6, QQQ = 0.4}')
     events: Path | None = Field(None, description="news event file (CSV) handed to the strategy")
     news: Path | None = Field(None, description="headline store (newsbt news import) whose signals reach the strategy")
+    engine: Literal["backtrader", "fast"] = Field(
+        "backtrader", description='"fast": the compiled simulator, for strategies with a fast form')
 
     @field_validator("benchmark")
     @classmethod

@@ -149,7 +149,7 @@ class Recorder(bt.Analyzer):
             "date": strategy.datetime.date(0),
             "value": broker.getcash() + sum(positions),
             "cash": broker.getcash(),
-            "gross_exposure": sum(abs(v) for v in positions),
+            "gross_exposure": float(sum(abs(v) for v in positions)),
         })
 
     def get_analysis(self) -> dict[str, list[dict[str, Any]]]:

@@ -21,12 +21,15 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 
 from newsbt.core.errors import NewsbtError
+
+if TYPE_CHECKING:
+    import exchange_calendars as xc
 
 CALENDAR_NAME = "XNYS"
 CALENDAR_START = "2000-01-01"
@@ -53,7 +56,10 @@ class SessionMapping:
 
 @functools.cache
 def nyse_calendar() -> xc.ExchangeCalendar:
-    """The XNYS calendar for 2000..2030, built once per process (building it takes ~0.5 s)."""
+    """The XNYS calendar for 2000..2030, built once per process (building it takes ~0.5 s; importing
+    exchange_calendars ~0.8 s more, so it is imported here, by the runs that read news, not by all)."""
+    import exchange_calendars as xc
+
     with warnings.catch_warnings():
         # exchange_calendars 4.x reads Series.values of tz-aware columns, deprecated in pandas 3.1
         warnings.simplefilter("ignore", category=DeprecationWarning)

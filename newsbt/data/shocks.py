@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 
 from newsbt.data.calendar import session_closes
 from newsbt.core.errors import NewsbtError
 from newsbt.data.events import Category, Event, event_timing
+
+if TYPE_CHECKING:
+    import exchange_calendars as xc
 
 RETURN_COLUMN = "adj_close"
 

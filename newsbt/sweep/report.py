@@ -126,6 +126,11 @@ def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path,
             "train_days": settings.walk_forward.train_days, "test_days": settings.walk_forward.test_days}
 
 
+HEATMAP_INCHES = (16.0, 12.0)  # a large grid is drawn at this size at most...
+HEATMAP_LABELS = 400  # ...its cells labelled with their value up to this many cells...
+HEATMAP_TICKS = 30  # ...and every k-th parameter value named, at most this many per axis
+
+
 def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], names: tuple[str, ...],
                    out: Path) -> dict[str, str]:
     """PNG of the mean ``metric`` per (x, y) values; the caption names the parameters averaged over."""
@@ -139,16 +144,18 @@ def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], name
 
 
 def heatmap_figure(table: pd.DataFrame, metric: str, x: str, y: str, names: tuple[str, ...]) -> plt.Figure:
-    """A pyplot figure of the mean ``metric`` per (x, y) values, each cell labelled with its value."""
+    """A pyplot figure of the mean ``metric`` per (x, y) values; a large grid is capped in size and labels."""
     grid = heatmap_grid(table, metric, x, y)
     values = grid.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(2.5 + 0.9 * grid.shape[1], 1.8 + 0.5 * grid.shape[0]), dpi=100)
+    size = (min(2.5 + 0.9 * grid.shape[1], HEATMAP_INCHES[0]), min(1.8 + 0.5 * grid.shape[0], HEATMAP_INCHES[1]))
+    fig, ax = plt.subplots(figsize=size, dpi=100)
     image = ax.imshow(values, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), grid.columns)
-    ax.set_yticks(range(grid.shape[0]), grid.index)
+    xs, ys = (range(0, n, max(1, math.ceil(n / HEATMAP_TICKS))) for n in grid.shape[::-1])
+    ax.set_xticks(xs, grid.columns[list(xs)])
+    ax.set_yticks(ys, grid.index[list(ys)])
     ax.set(xlabel=x, ylabel=y)
     middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
-    for (i, j), value in np.ndenumerate(values):
+    for (i, j), value in np.ndenumerate(values if values.size <= HEATMAP_LABELS else np.empty((0, 0))):
         if not math.isnan(value):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
                     color="black" if value > middle else "white")

@@ -8,7 +8,7 @@ A backtest file gains a section::
     constraints = ["take_profit_pct > stop_loss_pct"]
     samples = 20                   # optional: a seeded random sample of the grid (seed = 1)
     metric = "sharpe"              # ranks the results; also total_return, cagr, sortino, max_drawdown, win_rate
-    engine = "backtrader"          # or "fast": crash_dip replayed without Cerebro, trade for trade the same
+    engine = "backtrader"          # or "fast": the compiled simulator (built-ins), fill for fill the same
     backend = "local"              # or "dask" (scheduler = "tcp://host:8786", or "local" for a LocalCluster)
     walk_forward = {train_days = 504, test_days = 126}   # optional
 
@@ -48,7 +48,8 @@ from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
 Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
 METRICS: tuple[str, ...] = get_args(Metric)
 RETURN_METRICS = METRICS[:-1]  # the ones computed from daily returns alone (walk-forward ranks by these)
-CHUNK_CAP = {"backtrader": 2, "fast": 16}  # combinations per task: a chunk is the most a kill can lose
+CHUNK_CAP = {"backtrader": 2, "fast": 500}  # combinations per task: a chunk is the most a kill can lose
+FAST_PER_WORKER = 2_000  # engine "fast" runs ~2,000 combinations a second: fewer do not pay for a process
 
 
 class WalkForwardSettings(StrictModel):
@@ -191,8 +192,8 @@ def _settings(raw: Mapping[str, Any], source: object, text: str, overridden: fro
 
 
 def _check_choices(spec: BacktestSpec, settings: SweepSettings, names: Iterable[str]) -> None:
-    if settings.engine == "fast" and (not has_fast_engine(spec.strategy.name) or spec.costs.cash_interest_pct):
-        raise NewsbtError('[sweep] engine = "fast" replays crash_dip without cash interest only; '
+    if settings.engine == "fast" and not has_fast_engine(spec.strategy.name):
+        raise NewsbtError(f'[sweep] engine = "fast": strategy {spec.strategy.name!r} has no fast form; '
                           'use engine = "backtrader"')
     if settings.walk_forward and settings.metric not in RETURN_METRICS:
         raise NewsbtError(f"[sweep] walk_forward ranks windows by a return metric ({', '.join(RETURN_METRICS)}), "
@@ -299,7 +300,8 @@ def _consume(stream: Iterator[list[dict[str, Any]]], store: SweepStore, counter:
 
 def _results(setup: WorkerSetup, todo: list[int], backend: str, workers: int | None, scheduler: str | None,
              key: str) -> Iterator[list[dict[str, Any]]]:
-    """Finished chunks of result rows, in completion order, from the chosen backend."""
+    """Finished chunks of result rows, in completion order, from the chosen backend. With engine "fast"
+    and no worker count given, a process per ``FAST_PER_WORKER`` pending combinations at most."""
     if backend == "dask":
         try:
             from newsbt.sweep.daskbackend import dask_results
@@ -309,14 +311,18 @@ def _results(setup: WorkerSetup, todo: list[int], backend: str, workers: int | N
         n_workers = workers or 2
         return dask_results(setup, _chunks(todo, n_workers, setup.engine), n_workers, scheduler, key)
     n_workers = min(workers or os.cpu_count() or 1, len(todo))
+    if setup.engine == "fast" and not workers:
+        n_workers = min(n_workers, math.ceil(len(todo) / FAST_PER_WORKER))
     if n_workers == 1:
         return serial_results(setup, _chunks(todo, 1, setup.engine))
     return local_results(setup, _chunks(todo, n_workers, setup.engine), n_workers)
 
 
 def _chunks(todo: list[int], workers: int, engine: str) -> list[list[int]]:
-    """Split the pending indices into chunks: about four per worker, at most ``CHUNK_CAP`` combinations each."""
-    size = max(1, min(CHUNK_CAP[engine], math.ceil(len(todo) / (workers * 4))))
+    """Split the pending indices into chunks: about four per worker (for progress; engine "fast" takes one,
+    as its chunks take well under a second and each one is a parquet part), at most ``CHUNK_CAP`` each."""
+    per_worker = 1 if engine == "fast" else 4
+    size = max(1, min(CHUNK_CAP[engine], math.ceil(len(todo) / (workers * per_worker))))
     return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 

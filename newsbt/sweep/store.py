@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,12 +116,13 @@ class SweepStore:
         """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
         parts = self.parts()
         table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
-        frame = table.to_pandas().sort_values("combination", kind="stable").reset_index(drop=True)
+        frame = table.drop_columns(["dates", "returns"]).to_pandas()
+        frame = frame.sort_values("combination", kind="stable").reset_index(drop=True)
         twice = frame["combination"][frame["combination"].duplicated()]
         if len(twice):
             raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
                               "remove the folder (or run without resume) and run the sweep again")
-        return _results_table(frame), _returns_matrix(frame)
+        return _results_table(frame), _returns_matrix(table)
 
     def _check_parts(self, size: int) -> tuple[dict[Path, set[int]], list[tuple[Path, str]]]:
         """Parts to trust (with their combinations) and damaged ones (with the reason), in name order."""
@@ -186,16 +188,52 @@ def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _returns_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """Daily returns, one column per combination that ran; a session a combination has no bar on counts 0."""
-    ran = frame[frame["error"].isna()]
-    series = {
-        int(row.combination): pd.Series(row.returns, index=pd.DatetimeIndex(row.dates, name="date"))
-        for row in ran.itertuples(index=False)
-    }
-    matrix = pd.DataFrame(series).sort_index().fillna(0.0) if series else pd.DataFrame()
+def _returns_matrix(table: pa.Table) -> pd.DataFrame:
+    """Daily returns, one column per combination that ran (by index); a session a combination has no bar
+    on counts 0.
+
+    Read from the arrow columns part by part, without a Python object per day and without copying the
+    list columns: when every combination has the same sessions (the usual case) the matrix is one
+    reshape of the returns, else each column is aligned on the union of the sessions. Combinations
+    that raised have no returns, so the flattened values hold only those that ran.
+    """
+    ran = pc.is_null(table["error"]).to_numpy(zero_copy_only=False)
+    combos = table["combination"].to_numpy()[ran]
+    parts = [(_flat(d, pa.int32()), _flat(r, pa.float64()), pc.list_value_length(d).to_numpy(zero_copy_only=False))
+             for d, r in zip(table["dates"].chunks, table["returns"].chunks)]
+    lengths = np.concatenate([m for _, _, m in parts])[ran] if parts else np.zeros(0, dtype=np.int64)
+    sessions = _same_sessions(parts, int(lengths[0])) if len(combos) and (lengths == lengths[0]).all() else None
+    if not len(combos):
+        matrix = pd.DataFrame()
+    elif sessions is not None:
+        n = len(sessions)
+        rows = np.concatenate([r for _, r, _ in parts]).reshape(-1, n)
+        order = np.argsort(combos, kind="stable")
+        if (np.diff(order) != 1).any():
+            rows, combos = rows[order], combos[order]
+        index = pd.DatetimeIndex(sessions.astype("datetime64[D]"), name="date")
+        matrix = pd.DataFrame(rows.T, index=index, columns=combos, copy=False)
+    else:
+        days, values = (np.concatenate(a) for a in list(zip(*parts))[:2])
+        ends = lengths.cumsum()
+        series = {int(c): pd.Series(values[e - m:e], index=pd.DatetimeIndex(days[e - m:e].astype("datetime64[D]"),
+                                                                            name="date"))
+                  for c, m, e in sorted(zip(combos, lengths, ends))}
+        matrix = pd.DataFrame(series).sort_index().fillna(0.0)
     matrix.columns.name = "combination"
     return matrix
+
+
+def _same_sessions(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> np.ndarray | None:
+    """The sessions every combination that ran shares (n days), or None when they differ. A part may
+    hold only combinations that raised, with no days at all."""
+    first = next(days[:n] for days, _, _ in parts if len(days))
+    return first if all((days.reshape(-1, n) == first).all() for days, _, _ in parts) else None
+
+
+def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
+    """The values of a list column as one numpy array (dates as int32 days since 1970-01-01)."""
+    return pc.cast(lists.flatten(), kind).to_numpy(zero_copy_only=False)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

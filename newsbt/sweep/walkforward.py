@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from newsbt.core.errors import NewsbtError
-from newsbt.backtest.metrics import cagr, max_drawdown, sharpe, sortino, total_return
+from newsbt.backtest.metrics import cagr, max_drawdown, sharpe, sortino, total_return, years_of
 
-SCORES: dict[str, Callable[[pd.Series], float]] = {
+SCORES: dict[str, Callable[..., float | np.ndarray]] = {
     "sharpe": sharpe, "sortino": sortino, "total_return": total_return, "cagr": cagr, "max_drawdown": max_drawdown,
 }
 
@@ -45,7 +45,7 @@ def walk_forward(returns: pd.DataFrame, metric: str, train_days: int, test_days:
     for start in range(0, n - train_days, test_days):
         train = returns.iloc[start : start + train_days]
         test = returns.iloc[start + train_days : start + train_days + test_days]
-        scores = train.apply(score)
+        scores = _scores(train, score)
         chosen = scores.index[int(np.nanargmax(scores.to_numpy()))] if scores.notna().any() else scores.index[0]
         pieces.append(test[chosen])
         rows.append({
@@ -55,3 +55,11 @@ def walk_forward(returns: pd.DataFrame, metric: str, train_days: int, test_days:
             f"out_of_sample_{metric}": score(test[chosen]),
         })
     return WalkForward(pd.concat(pieces).rename("walk_forward"), pd.DataFrame(rows))
+
+
+def _scores(train: pd.DataFrame, score: Callable[..., float | np.ndarray]) -> pd.Series:
+    """Every combination's score at once: the metrics reduce rows, and each row of the transposed
+    matrix is summed exactly as its column alone would be."""
+    rows = np.ascontiguousarray(train.to_numpy(dtype=float).T)
+    values = score(rows, years_of(train)) if score is cagr else score(rows)
+    return pd.Series(values, index=train.columns)

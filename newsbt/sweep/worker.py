@@ -17,12 +17,13 @@ from typing import Any
 
 import pandas as pd
 
-from newsbt.backtest.engine import RunResult, run_backtest
+import numpy as np
+
+from newsbt.backtest.engine import run_backtest
+from newsbt.backtest.metrics import headline_of
+from newsbt.backtest.spec import BacktestSpec
 from newsbt.core.errors import NewsbtError
 from newsbt.sweep.grid import Combination
-from newsbt.backtest.metrics import headline
-from newsbt.backtest.registry import fast_engine
-from newsbt.backtest.spec import BacktestSpec
 from newsbt.sweep.store import METRIC_COLUMNS
 
 Row = dict[str, Any]
@@ -34,7 +35,7 @@ class WorkerSetup:
 
     spec: BacktestSpec
     combinations: tuple[Combination, ...]
-    engine: str  # "backtrader" (the reference) or "fast" (see newsbt.backtest.registry.fast_engine)
+    engine: str  # "backtrader" (the reference) or "fast" (the compiled simulator, newsbt.backtest.fast)
     prices: dict[str, pd.DataFrame]
     events: tuple[Any, ...] = ()  # the spec's news events, handed to the strategy as ``newsbt run`` does
     signals: pd.DataFrame | None = None  # the spec's news-store signals ([run] news), likewise
@@ -45,7 +46,7 @@ class Evaluator:
 
     def __init__(self, setup: WorkerSetup) -> None:
         self.setup = setup
-        self.run: Callable[[BacktestSpec], RunResult] = _runner(setup)
+        self.run: Callable[[BacktestSpec], Row] = _runner(setup)
 
     def run_chunk(self, indices: Iterable[int]) -> list[Row]:
         return [self.row(i) for i in indices]
@@ -54,28 +55,52 @@ class Evaluator:
         combo = self.setup.combinations[index]
         base = {"combination": index, "params": json.dumps(combo)}
         try:
-            result = self.run(self.setup.spec.with_params(**combo))
+            figures = self.run(self.setup.spec.with_params(**combo))
         except Exception as exc:  # noqa: BLE001 - a failing combination is a result, not the sweep's end
             return {**base, "error": f"{type(exc).__name__}: {exc}", "dates": [], "returns": []}
-        return {**base, **result_row(result), "error": None}
+        return {**base, **figures, "error": None}
 
 
-def result_row(result: RunResult) -> Row:
+def result_row(returns: np.ndarray, dates: list, trade_pnl: np.ndarray, gross_exposure: np.ndarray,
+               final_value: float, refused: int) -> Row:
     """Headline figures (as ``newsbt run`` reports them), final value, refusals and the daily returns."""
-    stats = headline(result.returns, result.trades, result.gross_exposure)
+    stats = headline_of(returns, (dates[-1] - dates[0]).days / 365.25, trade_pnl, gross_exposure)
     return {
         **{name: stats[name] for name in METRIC_COLUMNS},
-        "final_value": float(result.equity.iloc[-1]),
-        "refused_orders": len(result.refused_orders),
-        "dates": [d.date() for d in result.returns.index],
-        "returns": result.returns.to_numpy().tolist(),
+        "final_value": final_value,
+        "refused_orders": refused,
+        "dates": dates,
+        "returns": returns.tolist(),
     }
 
 
-def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], RunResult]:
+def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], Row]:
+    """Spec -> row figures, on the engine the sweep asked for."""
     if setup.engine == "fast":
-        return fast_engine(setup.spec.strategy.name)(setup.prices)
-    return lambda spec: run_backtest(spec, setup.prices, events=setup.events, signals=setup.signals)
+        from newsbt.backtest.fast.runner import FastRunner  # numba is imported only when asked for
+
+        fast = FastRunner(setup.prices, setup.events)
+        dates: dict[int, list] = {}  # one list of session dates per calendar, shared by its rows
+
+        def run_fast(spec: BacktestSpec) -> Row:
+            run = fast.summary(spec)
+            equity = run.equity
+            returns = np.empty_like(equity)  # as daily_returns computes them
+            returns[0] = equity[0] / spec.run.cash - 1.0
+            returns[1:] = equity[1:] / equity[:-1] - 1
+            if id(run.dates) not in dates:
+                dates[id(run.dates)] = list(run.dates.date)
+            days = dates[id(run.dates)]
+            return result_row(returns, days, run.trade_pnl, run.gross_exposure, float(equity[-1]), run.refused)
+
+        return run_fast
+
+    def run_reference(spec: BacktestSpec) -> Row:
+        result = run_backtest(spec, setup.prices, events=setup.events, signals=setup.signals)
+        return result_row(result.returns.to_numpy(), list(result.returns.index.date), result.trades["pnl"].to_numpy(),
+                          result.gross_exposure.to_numpy(), float(result.equity.iloc[-1]), len(result.refused_orders))
+
+    return run_reference
 
 
 def serial_results(setup: WorkerSetup, chunks: list[list[int]]) -> Iterator[list[Row]]:

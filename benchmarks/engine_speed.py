@@ -1,0 +1,330 @@
+"""Engine speed: newsbt's compiled engine against a hand-written numba loop, vectorbt and backtrader,
+and whole commands end to end, measured in one run on this machine and printed as ratios.
+
+    NEWSBT_DATA_DIR=../shared/data/prices python benchmarks/engine_speed.py [--big 10000] [--skip-backtrader]
+
+Sections (each figure is one measurement on a machine that may be shared; compare ratios):
+
+1. compiling the compiled engine from an empty numba cache (a fresh process, ``NUMBA_CACHE_DIR`` a
+   temporary directory), and loading it from the cache;
+2. the 48-combination crash_dip grid (backtests/ai_crash_dip_sweep.toml): the sweep phase
+   (``run_sweep``: prices in memory to every row saved) on ``engine = "fast"`` and ``"backtrader"``;
+   the same rule as a plain numba loop over arrays (the practical limit: no order log, no refusals
+   recorded, no report rows); and vectorbt's ``Portfolio.from_signals`` when installed
+   (``pip install -e ".[bench]"``). vectorbt runs a *similar* rule, not the same: it sizes each entry
+   at 20 % of the cash left (``size_type="percent"``), not of portfolio value with whole shares and
+   cash set aside for pending orders, so its values are not compared;
+3. rotation_spread and news_reaction grids of 48 combinations, fast against backtrader;
+4. a crash_dip sweep of ``--big`` combinations as a whole ``newsbt sweep`` command (DSR, PBO,
+   heatmaps, the best run's report), with the peak memory of all its processes;
+5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid) and
+   where a run's time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from sweep_speed import MemorySampler  # benchmarks/ is the script's directory
+
+ROOT = Path(__file__).resolve().parents[1]
+GRIDS = {  # name -> (backtest file, --set overrides, --grid values); 48 combinations each
+    "crash_dip": ("ai_crash_dip_sweep.toml", [], [
+        "drop_pct=5,6,7,8,9,10,12,15", "hold_days=1,3,5,10,20,40", "position_pct=20"]),
+    "rotation_spread": ("rotation_qqq_iwm.toml", [], [
+        "signal=gap,zscore", "mode=momentum,reversion", "hedge=dollar,beta", "hold_days=1,3,5,10,20,40"]),
+    "news_reaction": ("deepseek_fade.toml", [
+        "run.start=2019-01-01", "run.end=2025-06-30", 'strategy.tickers=["NVDA", "AMD", "AVGO", "MU", "TSM", "ARM"]',
+        'strategy.categories=["model_release", "earnings", "market_move", "guidance"]'],
+        ["mode=follow,fade", "hold_days=1,2,3,5,10,20", "position_pct=10,20,30,50"]),
+}
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - started
+
+
+def newsbt_cmd(*args: str) -> float:
+    """Wall time of a whole ``newsbt`` command (a fresh process: imports and every output included)."""
+    _, seconds = timed(subprocess.run, [sys.executable, "-m", "newsbt", *args], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    return seconds
+
+
+# --- 1. compile time ------------------------------------------------------------------------------
+
+COMPILE_SNIPPET = """
+import time
+t0 = time.perf_counter()
+from newsbt import api
+from newsbt.backtest.fast.runner import FastRunner
+imported = time.perf_counter()
+for name, overrides in {grids!r}.items():
+    spec = api.load_spec({root!r} + "/backtests/" + overrides[0], overrides=overrides[1])
+    prices = api.load_prices_for(spec)
+    FastRunner(prices, api.load_events_for(spec) if spec.run.events else ()).summary(spec)
+print(imported - t0, time.perf_counter() - imported)
+"""
+
+
+def compile_times() -> tuple[float, float, float]:
+    """(import seconds, first runs of all three fast forms from an empty cache, the same from the cache)."""
+    code = COMPILE_SNIPPET.format(grids=GRIDS, root=str(ROOT))
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
+                               text=True).stdout.split() for _ in range(2)]
+    return float(runs[0][0]), float(runs[0][1]), float(runs[1][1])
+
+
+# --- 2. the 48-combination grid -------------------------------------------------------------------
+
+def plan(name: str, engine: str = "fast"):
+    from newsbt.sweep.runner import plan_sweep
+
+    file, overrides, grid = GRIDS[name]
+    return plan_sweep(ROOT / "backtests" / file, overrides=[*overrides, f'sweep.engine="{engine}"'], grid_args=grid)
+
+
+def rows_only(name: str) -> float:
+    """Seconds to run the grid's combinations and compute their rows (no store): the engine's own rate."""
+    from newsbt import api
+    from newsbt.sweep.worker import Evaluator, WorkerSetup
+
+    sweep = plan(name)
+    setup = WorkerSetup(sweep.spec, sweep.combinations, "fast", api.load_prices_for(sweep.spec),
+                        tuple(api.load_events_for(sweep.spec)) if sweep.spec.run.events else ())
+    evaluator = Evaluator(setup)
+    evaluator.run_chunk(range(len(sweep.combinations)))  # warm
+    return timed(evaluator.run_chunk, range(len(sweep.combinations)))[1]
+
+
+def sweep_phase(name: str, engine: str, workers: int | None) -> tuple[float, list[float]]:
+    """Seconds of ``run_sweep`` (prices already in memory, engine warm) and the final values."""
+    from newsbt import api
+    from newsbt.sweep.runner import run_sweep
+
+    sweep = plan(name, engine)
+    prices = api.load_prices_for(sweep.spec)
+    with tempfile.TemporaryDirectory() as reports:
+        run_sweep(sweep, reports_dir=reports, workers=workers, resume=False, prices=prices)  # warm-up
+        outcome, seconds = timed(run_sweep, sweep, reports_dir=reports, workers=workers, resume=False, prices=prices)
+    assert outcome.failed == 0, outcome.table["error"].dropna().head()
+    return seconds, outcome.table["final_value"].tolist()
+
+
+@njit(cache=True)
+def hand_crash_dip(opens, closes, prev, bar, drop_pct, hold_days, position_pct, cash, bps, slip):
+    """crash_dip written directly: next-open fills with slippage, bps commission, 20 % of value in whole
+    shares within free cash, a buy the cash cannot cover at the open dropped, exits hold_days later."""
+    n, k = closes.shape
+    size, held, pend = np.zeros(k, np.int64), np.zeros(k, np.int64), np.zeros(k, np.int64)
+    last = np.full(k, np.nan)
+    for i in range(n):
+        for j in range(k):  # fills at the open
+            if bar[i, j] and pend[j] != 0:
+                up = pend[j] > 0
+                price = opens[i, j] * (1.0 + slip if up else 1.0 - slip)
+                cost = pend[j] * price + abs(pend[j]) * price * bps * 1e-4
+                if cash - cost >= 0.0 or not up:
+                    cash -= cost
+                    size[j] += pend[j]
+                    held[j] = 0
+                pend[j] = 0
+        value, reserved = cash, 0.0
+        for j in range(k):
+            if bar[i, j]:
+                last[j] = closes[i, j]
+            if size[j] != 0:
+                value += size[j] * last[j]
+        for j in range(k):  # decisions at the close
+            if not bar[i, j]:
+                continue
+            if size[j] != 0:
+                if held[j] >= hold_days - 1:
+                    pend[j] = -size[j]
+                held[j] += 1
+            elif prev[i, j] == prev[i, j] and closes[i, j] / prev[i, j] - 1.0 <= -drop_pct / 100.0:
+                budget = min(value * position_pct / 100.0, cash - reserved)
+                unit = closes[i, j] * (1.0 + slip)
+                shares = int(budget // unit) if budget > 0 else 0
+                while shares > 0 and shares * unit * (1 + bps * 1e-4) > budget:
+                    shares -= 1
+                pend[j] = shares
+                reserved += shares * unit * (1 + bps * 1e-4)
+    for j in range(k):
+        cash += size[j] * last[j]
+    return cash
+
+
+def hand_loop() -> tuple[float, list[float]]:
+    from newsbt import api
+    from newsbt.backtest.fast.market import build_prices
+
+    sweep = plan("crash_dip")
+    spec = sweep.spec
+    prices = api.load_prices_for(spec)
+    tickers = tuple(spec.strategy.params["tickers"])
+    mk = build_prices(prices, tickers, spec.run.start, spec.run.end).market
+    args = (mk.px[0], mk.px[1], mk.px[2], mk.ix[0].astype(bool))
+    costs = (spec.run.cash, spec.costs.commission_bps, spec.costs.slippage_bps * 1e-4)
+
+    combos = [{**spec.strategy.params, **c} for c in sweep.combinations]
+
+    def run_all() -> list[float]:
+        return [hand_crash_dip(*args, c["drop_pct"], c["hold_days"], c["position_pct"], *costs) for c in combos]
+
+    run_all()  # compile
+    values, seconds = timed(run_all)
+    return seconds, values
+
+
+def vectorbt_warm() -> float | None:
+    """Seconds of one warm ``Portfolio.from_signals`` over all combinations, or None without vectorbt."""
+    try:
+        import vectorbt as vbt
+    except ImportError:
+        return None
+    import pandas as pd
+
+    from newsbt import api
+
+    sweep = plan("crash_dip")
+    spec = sweep.spec
+    prices = api.load_prices_for(spec)
+    tickers = list(spec.strategy.params["tickers"])
+    close = pd.DataFrame({t: prices[t]["close"] for t in tickers}).loc[str(spec.run.start):str(spec.run.end)]
+    open_ = pd.DataFrame({t: prices[t]["open"] for t in tickers}).reindex(close.index)
+    returns = close / close.shift(1) - 1
+    entries, exits = [], []
+    for c in sweep.combinations:
+        crash = (returns <= -c["drop_pct"] / 100).shift(1, fill_value=False)  # filled at the next open
+        entries.append(crash)
+        exits.append(crash.shift(c["hold_days"], fill_value=False))
+    index = pd.MultiIndex.from_tuples([(i // len(tickers), t) for i, t in enumerate(tickers * len(entries))],
+                                      names=["combination", "ticker"])
+
+    def stacked(frames):
+        return pd.DataFrame(np.hstack([f.to_numpy() for f in frames]), index=close.index, columns=index)
+
+    args = dict(close=stacked([close] * len(entries)), entries=stacked(entries), exits=stacked(exits),
+                price=stacked([open_] * len(entries)), size=0.2, size_type="percent", fees=5e-4, slippage=5e-4,
+                init_cash=spec.run.cash, cash_sharing=True, group_by="combination", call_seq="auto")
+    vbt.Portfolio.from_signals(**args).final_value()  # compile and warm
+    _, seconds = timed(lambda: vbt.Portfolio.from_signals(**args).final_value())
+    return seconds
+
+
+# --- 4. a big sweep, whole command ----------------------------------------------------------------
+
+def big_sweep(combinations: int) -> tuple[float, float]:
+    """(seconds, peak summed PSS MB) of ``newsbt sweep`` over ``combinations`` crash_dip combinations."""
+    drops = max(1, combinations // 100)
+    text = (ROOT / "backtests" / "ai_crash_dip_sweep.toml").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.toml"
+        path.write_text(text.replace('name = "ai_crash_dip_sweep"', 'name = "big_sweep"'), encoding="utf-8")
+        grid = ["--grid", f"drop_pct=3:{3 + drops * 0.1:.1f}:0.1", "--grid", "hold_days=1:101:1",
+                "--grid", "position_pct=20"]
+        sampler = MemorySampler()
+        sampler.start()
+        seconds = newsbt_cmd("sweep", str(path), *grid, "--reports-dir", str(Path(tmp) / "reports"))
+        sampler.stop()
+    return seconds, sampler.peak_pss / 2**20
+
+
+# --- 5. where a run's time goes -------------------------------------------------------------------
+
+def run_breakdown() -> dict[str, float]:
+    """Seconds per phase of ``newsbt run backtests/ai_crash_dip.toml``, in one process."""
+    out = {}
+    code = "import time; t = time.perf_counter(); import newsbt.cli; print(time.perf_counter() - t)"
+    out["imports (newsbt.cli, fresh process)"] = float(subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                                                        check=True, capture_output=True, text=True).stdout)
+    from newsbt import api
+    from newsbt.reports import run as report
+
+    spec = api.load_spec(ROOT / "backtests" / "ai_crash_dip.toml")
+    prices, out["loading prices"] = timed(api.load_prices_for, spec)
+    result, out["backtest (engine fast, cached)"] = timed(api.run, spec, prices=prices)
+    with tempfile.TemporaryDirectory() as tmp:
+        _, out["tearsheet (QuantStats)"] = timed(report.write_tearsheet, result.returns, result.benchmark_returns,
+                                                 Path(tmp) / "t.html", "t")
+        _, out["trade charts"] = timed(report.write_trade_charts, result.run, Path(tmp) / "charts")
+        _, out["all report files"] = timed(result.write, Path(tmp) / "all")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--big", type=int, default=10_000, help="combinations of the big sweep (0: skip)")
+    parser.add_argument("--skip-backtrader", action="store_true", help="skip the (slow) backtrader sweeps")
+    args = parser.parse_args()
+    if not os.environ.get("NEWSBT_DATA_DIR"):
+        sys.exit("set NEWSBT_DATA_DIR to the real price directory")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.chdir(ROOT)  # backtest files name their event files relative to the repository
+    load = os.getloadavg()[0]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {load:.1f} at start; Python {platform.python_version()}\n")
+
+    imported, cold, warm = compile_times()
+    print(f"compiled engine, 3 fast forms: compile from an empty cache {cold:.1f} s, load from the cache {warm:.1f} s"
+          f" (imports {imported:.1f} s)\n")
+
+    print(f"{'grid (48 combinations)':<28}{'method':<40}{'seconds':>9}{'comb/s':>10}{'ratio':>9}")
+    fast_s, fast_values = sweep_phase("crash_dip", "fast", None)
+    rows = [("crash_dip", "newsbt sweep phase, engine fast", fast_s, len(fast_values))]
+    rows.append(("crash_dip", "newsbt compiled engine + rows (no store)", rows_only("crash_dip"), len(fast_values)))
+    hand_s, hand_values = hand_loop()
+    rows.append(("crash_dip", "hand-written numba loop (the limit)", hand_s, len(hand_values)))
+    vbt_s = vectorbt_warm()
+    if vbt_s is not None:
+        rows.append(("crash_dip", "vectorbt from_signals, warm (similar rule)", vbt_s, len(fast_values)))
+    for name in ("rotation_spread", "news_reaction"):
+        seconds, values = sweep_phase(name, "fast", None)
+        rows.append((name, "newsbt sweep phase, engine fast", seconds, len(values)))
+        rows.append((name, "newsbt compiled engine + rows (no store)", rows_only(name), len(values)))
+        if not args.skip_backtrader:
+            bt_s, bt_values = sweep_phase(name, "backtrader", 2)
+            assert bt_values == values, f"{name}: engines disagree"
+            rows.append((name, "newsbt sweep phase, engine backtrader", bt_s, len(bt_values)))
+    if not args.skip_backtrader:
+        bt_s, bt_values = sweep_phase("crash_dip", "backtrader", 2)
+        assert bt_values == fast_values, "crash_dip: engines disagree"
+        rows.append(("crash_dip", "newsbt sweep phase, engine backtrader", bt_s, len(bt_values)))
+    for grid, method, seconds, n in rows:
+        print(f"{grid:<28}{method:<40}{seconds:>9.3f}{n / seconds:>10,.0f}{fast_s / seconds:>8.2f}x")
+    print("(ratio: speed relative to newsbt's crash_dip sweep phase on engine fast; >1 is faster)")
+    cents = max(abs(a - b) for a, b in zip(hand_values, fast_values))
+    print(f"hand-written loop vs newsbt final values: largest difference {cents:.4f} (to the cent: "
+          f"{'yes' if cents < 0.005 else 'no'})\n")
+
+    if args.big:
+        seconds, peak = big_sweep(args.big)
+        print(f"newsbt sweep, {args.big:,} crash_dip combinations, whole command: {seconds:.1f} s "
+              f"({args.big / seconds:,.0f} comb/s), peak memory of all processes {peak:,.0f} MB "
+              f"(results table: {args.big * 1630 * 8 / 2**20:,.0f} MB of daily returns)")
+    print(f"newsbt run backtests/ai_crash_dip.toml, whole command: "
+          f"{newsbt_cmd('run', 'backtests/ai_crash_dip.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
+    print(f"newsbt sweep backtests/ai_crash_dip_sweep.toml (48), whole command: "
+          f"{newsbt_cmd('sweep', 'backtests/ai_crash_dip_sweep.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
+    print("\nwhere newsbt run's time goes:")
+    for phase, seconds in run_breakdown().items():
+        print(f"  {phase:<40}{seconds:>7.2f} s")
+
+
+if __name__ == "__main__":
+    main()

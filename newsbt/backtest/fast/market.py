@@ -1,0 +1,89 @@
+"""Prices and news as the compiled simulator reads them, built once per ticker set and reused per run.
+
+The calendar is the union of the traded tickers' sessions between the run's dates, as Cerebro's
+loop sees it: a ticker listed later starts later, a missing bar is a session where it did not print.
+News reaches a fast form through the same gate as a backtrader strategy (``newsbt.data.newsgate``):
+``arrivals`` says at which session's close each event first shows up in ``public_news``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from newsbt.backtest.fast.kernel import Market
+from newsbt.backtest.feeds import window
+from newsbt.core.errors import NewsbtError
+from newsbt.data.newsgate import NewsGate, TimedEvent
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The traded tickers' prices on their union calendar, plus what a ``RunResult`` needs of them."""
+
+    tickers: tuple[str, ...]  # tickers with bars in the run's dates, in the strategy's order
+    idle: tuple[str, ...]  # requested tickers without any bar in the run's dates
+    dates: pd.DatetimeIndex
+    market: Market
+    closes: pd.DataFrame  # closes of the traded tickers on their own sessions (``RunResult.closes``)
+
+    def index(self, ticker: str) -> int:
+        return self.tickers.index(ticker)
+
+
+def build_prices(frames: Mapping[str, pd.DataFrame], tickers: Sequence[str], start: dt.date, end: dt.date) -> Prices:
+    """Align ``tickers``' bars between ``start`` and ``end`` on one calendar."""
+    cut = {t: window(frames[t], start, end) for t in tickers}
+    traded = [t for t in tickers if len(cut[t])]
+    if not traded:
+        raise NewsbtError(f"no prices for {', '.join(cut)} between {start} and {end}")
+    calendar = cut[traded[0]].index
+    for t in traded[1:]:
+        calendar = calendar.union(cut[t].index)
+    n, k = len(calendar), len(traded)
+    day = calendar.values.astype("datetime64[D]").astype(np.int64)
+    opens, closes, prev = (np.full((n, k), np.nan) for _ in range(3))
+    count, lastday = np.zeros((n, k), dtype=np.int64), np.full((n, k), -1, dtype=np.int64)
+    own = np.full((k, max(len(cut[t]) for t in traded)), np.nan)
+    for j, t in enumerate(traded):
+        rows = calendar.get_indexer(cut[t].index)
+        opens[rows, j], closes[rows, j] = cut[t]["open"].to_numpy(float), cut[t]["close"].to_numpy(float)
+        prev[rows[1:], j] = closes[rows[:-1], j]
+        count[rows, j] = np.arange(1, len(rows) + 1)
+        lastday[rows, j] = day[rows]
+        own[j, : len(rows)] = closes[rows, j]
+    px = np.stack([opens, pd.DataFrame(closes).ffill().to_numpy(), prev])
+    ix = np.stack([(count > 0).astype(np.int64), np.maximum.accumulate(count, axis=0),
+                   np.maximum.accumulate(lastday, axis=0)])
+    market = Market(day=day, px=np.ascontiguousarray(px), ix=np.ascontiguousarray(ix), own=own)
+    return Prices(tuple(traded), tuple(t for t in tickers if t not in traded), pd.DatetimeIndex(calendar, name="date"),
+                  market, pd.DataFrame({t: cut[t]["close"] for t in traded}))
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """The news gate's output on a run's calendar: each event and the session at whose close it arrives."""
+
+    news: tuple[TimedEvent, ...]  # by first_bar, then file order (the gate's order)
+    session: np.ndarray  # int64: index into the run's sessions
+
+
+def news_arrivals(events: Sequence[object], dates: pd.DatetimeIndex) -> Arrivals:
+    """What ``NewsbtStrategy.public_news(after=<previous bar's horizon>)`` hands out, session by session.
+
+    An event arrives at the first session whose horizon (the next NYSE session) reaches its
+    ``first_bar``; one public before the first session's close belongs to before the run.
+    """
+    if not events or not len(dates):
+        return Arrivals((), np.zeros(0, dtype=np.int64))
+    gate = NewsGate(events)
+    news = gate.visible(dates[-1].date())
+    horizons = np.array([gate.horizon(d) for d in dates.date], dtype="datetime64[D]")
+    first = np.array([n.first_bar for n in news], dtype="datetime64[D]")
+    session = np.searchsorted(horizons, first, side="left")
+    keep = first > np.datetime64(dates[0].date(), "D")
+    return Arrivals(tuple(n for n, k in zip(news, keep) if k), session[keep].astype(np.int64))
