@@ -18,6 +18,13 @@ A candidate is decided once, at the first bar of its ticker at which it is due: 
 dropped (no confirmation, or the ticker already holds a position or has an order pending, since there
 is at most one position per ticker). News that was first tradable at or before the run's first open
 belongs to before the run and is not traded.
+
+On intraday bars (``[run] bars = "1h"``) the same rules run bar by bar: each event is candidate at
+the first bar of the run whose start is strictly after its ``available_at`` (the 17:00 post-market bar
+for news at 16:05 with ``sessions = ["pre", "regular", "post"]``, the next 09:30 bar with regular
+bars only), and ``hold_days`` counts sessions: the position is sold at the first regular bar of the
+session ``hold_days`` sessions after the entry bar's day (``hold_days = 1``: the next regular open).
+``min_reaction_pct`` needs daily bars.
 """
 
 from __future__ import annotations
@@ -28,9 +35,12 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import backtrader as bt
+import numpy as np
 from pydantic import Field
 
 from newsbt import NewsbtStrategy, StrategyParams
+from newsbt.core.errors import NewsbtError
+from newsbt.data.calendar import nyse_calendar
 from newsbt.data.events import Category
 from newsbt.data.newsgate import TimedEvent
 from strategies.crash_dip import AI_UNIVERSE
@@ -84,6 +94,13 @@ def hold_over(sessions_held: int, hold_days: int) -> bool:
     return sessions_held >= hold_days - 1
 
 
+def sessions_after(first: dt.date, later: dt.date) -> int:
+    """How many NYSE sessions come after ``first``, up to and including ``later``."""
+    days = nyse_calendar().sessions.values.astype("datetime64[D]")
+    return int(np.searchsorted(days, np.datetime64(later, "D"), side="right")
+               - np.searchsorted(days, np.datetime64(first, "D"), side="right"))
+
+
 class NewsReaction(NewsbtStrategy):
     """Enter on each selected news event at its first tradable open; exit ``hold_days`` sessions later."""
 
@@ -102,7 +119,9 @@ class NewsReaction(NewsbtStrategy):
         self.waiting: list[Candidate] = []
         self.news_through: dt.date | None = None  # the horizon of the previous bar's news
         self.moves: dict[str, dict[dt.date, float]] = {name: {} for name in self.feeds}
-        self.entries: dict[str, int] = {}  # ticker -> bar count at entry
+        self.entries: dict[str, int] = {}  # ticker -> bar count at entry (intraday: the entry's day)
+        if self.intraday and self.config.min_reaction_pct is not None:
+            raise NewsbtError("news_reaction: min_reaction_pct needs daily bars ([run] bars = \"1d\")")
 
     def next(self) -> None:
         self._record_moves()
@@ -111,16 +130,21 @@ class NewsReaction(NewsbtStrategy):
         self.waiting = [c for c in self.waiting if not self._decided(c)]
 
     def _exit_expired(self) -> None:
-        for name, entry_len in self.entries.items():
+        for name, entry in self.entries.items():
             data = self.feeds[name]
-            if self.has_bar(data) and not self.pending(data):
-                if hold_over(len(data) - entry_len, self.config.hold_days):
-                    self.close_position(data)
+            if self.has_bar(data) and not self.pending(data) and self._held_long_enough(data, entry):
+                self.close_position(data)
+
+    def _held_long_enough(self, data: bt.AbstractDataBase, entry) -> bool:
+        if not self.intraday:
+            return hold_over(len(data) - entry, self.config.hold_days)
+        start, session = self.next_bar()
+        return session == "regular" and sessions_after(entry, start.date()) >= self.config.hold_days
 
     def _arrivals(self) -> tuple[TimedEvent, ...]:
-        """News that became public since the previous bar (at the first bar: since today's open)."""
-        after = self.news_through or self.today
-        self.news_through = self.news.horizon(self.today)
+        """News that became public since the previous bar (at the first bar: since its open)."""
+        after = self.news_through or self.now
+        self.news_through = self.news.horizon(self.now)
         return self.public_news(after)
 
     def _decided(self, candidate: Candidate) -> bool:
@@ -153,6 +177,6 @@ class NewsReaction(NewsbtStrategy):
         if order.status != order.Completed:
             return
         if self.getposition(order.data).size:
-            self.entries[order.data._name] = len(order.data)
+            self.entries[order.data._name] = order.data.datetime.date(0) if self.intraday else len(order.data)
         else:
             self.entries.pop(order.data._name, None)

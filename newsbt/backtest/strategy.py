@@ -20,7 +20,9 @@ import math
 from typing import Any, ClassVar
 
 import backtrader as bt
+import pandas as pd
 
+from newsbt.data.calendar import EXCHANGE_TZ, bar_sessions
 from newsbt.data.newsgate import NewsGate, TimedEvent
 from newsbt.core.validation import StrictModel
 
@@ -38,11 +40,13 @@ class NewsbtStrategy(bt.Strategy):
     """Base class: ``self.config`` holds the validated ``Params``; ``self.public_news()`` the news, if any."""
 
     Params: ClassVar[type[StrategyParams]] = StrategyParams
-    params = (("config", None), ("events", ()))
+    params = (("config", None), ("events", ()), ("clock", None))
 
     def __init__(self) -> None:
         self.config = self.p.config if self.p.config is not None else self.Params()
-        self.news = NewsGate(self.p.events)  # the only way to the news: see public_news
+        self.intraday = self.p.clock is not None  # the run's bar starts, when its bars are intraday
+        self.news = NewsGate(self.p.events, self.p.clock)  # the only way to the news: see public_news
+        self._bar_sessions = _bar_sessions(self.p.clock)
         self._reserved_cash = 0.0
         self._pending: dict[str, bt.Order] = {}
 
@@ -53,13 +57,26 @@ class NewsbtStrategy(bt.Strategy):
     def today(self):
         return self.datetime.date(0)
 
-    def public_news(self, after: datetime.date | None = None) -> tuple[TimedEvent, ...]:
-        """The news a decision at today's close may act on (see ``newsbt.data.newsgate``): the only way in."""
-        return self.news.visible(self.today, after)
+    @property
+    def now(self) -> datetime.date | datetime.datetime:
+        """The current bar: its date on daily bars, its New York start time on intraday bars."""
+        return self.datetime.datetime(0) if self.intraday else self.datetime.date(0)
+
+    def public_news(self, after: datetime.date | datetime.datetime | None = None) -> tuple[TimedEvent, ...]:
+        """The news a decision at this bar's close may act on (see ``newsbt.data.newsgate``): the only way in."""
+        return self.news.visible(self.now, after)
+
+    def next_bar(self) -> tuple[datetime.date | datetime.datetime, str]:
+        """Where an order placed now fills first: the next bar (the next session's date on daily bars)
+        and its session (``pre``, ``regular``, ``post``; daily bars are ``regular``)."""
+        start = self.news.horizon(self.now)
+        return start, self._bar_sessions.get(start, "" if self.intraday else "regular")
 
     def has_bar(self, data: bt.AbstractDataBase) -> bool:
-        """True when ``data`` printed a bar on the current date (not a stale repeat)."""
-        return len(data) > 0 and data.datetime.date(0) == self.today
+        """True when ``data`` printed a bar at the current bar (not a stale repeat)."""
+        if len(data) == 0:
+            return False
+        return (data.datetime.datetime(0) if self.intraday else data.datetime.date(0)) == self.now
 
     def pending(self, data: bt.AbstractDataBase) -> bool:
         return data._name in self._pending
@@ -83,7 +100,7 @@ class NewsbtStrategy(bt.Strategy):
         budget = min(target_value, self.broker.getcash() - self._reserved_cash)
         if budget <= 0:
             return 0
-        shares = math.floor(budget / (data.close[0] * (1.0 + self.broker.p.slip_perc)))
+        shares = math.floor(budget / (data.close[0] * (1.0 + self._slip())))
         while shares > 0 and self._buy_cost(data, shares) > budget:
             shares -= 1
         return shares
@@ -102,14 +119,33 @@ class NewsbtStrategy(bt.Strategy):
     def on_order_done(self, order: bt.Order) -> None:
         """Hook for subclasses: an order finished (completed, cancelled, refused)."""
 
+    def _slip(self) -> float:
+        """The slippage rate sizing assumes: the larger of the regular and extended-hours rates."""
+        return max(self.broker.p.slip_perc, getattr(self.broker.p, "extended_slip_perc", None) or 0.0)
+
     def _buy_cost(self, data: bt.AbstractDataBase, size: int) -> float:
         """Cash a buy of ``size`` would take at today's close, with slippage and commission."""
-        price = data.close[0] * (1.0 + self.broker.p.slip_perc)
+        price = data.close[0] * (1.0 + self._slip())
         return size * price + self.broker.getcommissioninfo(data).getcommission(size, price)
 
 
+def _bar_sessions(clock: pd.DatetimeIndex | None) -> dict[datetime.datetime, str]:
+    """New York wall-clock bar start -> the NYSE session it belongs to (empty for daily runs)."""
+    if clock is None:
+        return {}
+    _, labels = bar_sessions(clock)
+    return dict(zip(clock.tz_convert(EXCHANGE_TZ).tz_localize(None).to_pydatetime(), labels))
+
+
 class Recorder(bt.Analyzer):
-    """Logs fills, refused orders and end-of-bar portfolio value, gross exposure and cash."""
+    """Logs fills, refused orders and end-of-bar portfolio value, gross exposure and cash; stamped
+    with dates, or with New York bar-start times when ``intraday``."""
+
+    params = (("intraday", False),)
+
+    def _stamp(self, num: float) -> datetime.date | datetime.datetime:
+        when = bt.num2date(num)
+        return when if self.p.intraday else when.date()
 
     def start(self) -> None:
         self.fills: list[dict[str, Any]] = []
@@ -120,7 +156,7 @@ class Recorder(bt.Analyzer):
         if order.status == order.Completed:
             self.fills.append({
                 "ticker": order.data._name,
-                "date": bt.num2date(order.executed.dt).date(),
+                "date": self._stamp(order.executed.dt),
                 "size": order.executed.size,
                 "price": order.executed.price,
                 "bar_open": order.data.open[0],
@@ -129,7 +165,7 @@ class Recorder(bt.Analyzer):
         elif order.status in (order.Margin, order.Rejected):
             self.refused.append({
                 "ticker": order.data._name,
-                "placed_date": bt.num2date(order.created.dt).date(),
+                "placed_date": self._stamp(order.created.dt),
                 "size": order.created.size,
                 "reason": order.getstatusname(),
             })
@@ -140,7 +176,7 @@ class Recorder(bt.Analyzer):
         broker, strategy = self.strategy.broker, self.strategy
         positions = [broker.getvalue([d]) for d in strategy.datas if strategy.getposition(d).size]
         self.bars.append({
-            "date": strategy.datetime.date(0),
+            "date": self._stamp(strategy.datetime[0]),
             "value": broker.getcash() + sum(positions),
             "cash": broker.getcash(),
             "gross_exposure": sum(abs(v) for v in positions),

@@ -68,6 +68,11 @@ def load_prices(
 
 def read_price_file(path: Path) -> pd.DataFrame:
     """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
+    return validate_prices(read_csv_strings(path), path)
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every cell of a CSV file as a string; a malformed file is refused with its line."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as exc:
@@ -78,7 +83,7 @@ def read_price_file(path: Path) -> pd.DataFrame:
         raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise located(path, None, f"not a readable CSV file ({' '.join(str(exc).split())})") from None
-    return validate_prices(raw, path)
+    return raw
 
 
 def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame:
@@ -99,7 +104,7 @@ def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame
     frame = pd.DataFrame(index=raw.index)
     frame["date"] = _parse_dates(raw["date"], path, line_of)
     for col in PRICE_COLUMNS + ("volume",):
-        frame[col] = _parse_numbers(raw[col], col, path, line_of)
+        frame[col] = parse_numbers(raw[col], col, path, line_of)
     _check_rows(frame, path, line_of)
     out = frame.set_index("date")
     out["volume"] = out["volume"].astype("int64")
@@ -119,7 +124,7 @@ def _parse_dates(col: pd.Series, path: object, line_of) -> pd.Series:
     return parsed
 
 
-def _parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
+def parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
     text = col.str.strip()
     empty = text == ""
     if empty.any():
