@@ -33,14 +33,16 @@ def run(
     events: Sequence[Event] | None = None,
     overrides: Iterable[str] = (),
     strategy: type | None = None,
+    intraday_dir: str | Path | None = None,
 ) -> Result:
     """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path.
 
-    ``prices`` and ``events`` default to what the spec names, read from ``data_dir``. ``strategy``
-    runs a strategy class directly instead of the registered name in the spec.
+    ``prices`` and ``events`` default to what the spec names, read from ``data_dir`` (intraday bars
+    from ``intraday_dir``). ``strategy`` runs a strategy class directly instead of the registered
+    name in the spec.
     """
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec, overrides)
     elif not isinstance(spec, BacktestSpec):
         spec = spec_from_dict(spec, strategy_cls=strategy)
-    return Result(run_spec(spec, prices, data_dir, events, strategy))
+    return Result(run_spec(spec, prices, data_dir, events, strategy, intraday_dir))

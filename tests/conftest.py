@@ -1,4 +1,4 @@
-"""Shared fixtures: the real price directory (from NEWSBT_DATA_DIR) and a network blocker."""
+"""Shared fixtures: the real price directories (NEWSBT_DATA_DIR, NEWSBT_INTRADAY_DIR) and a network blocker."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ def real_data_dir() -> Path:
     value = os.environ.get("NEWSBT_DATA_DIR")
     if not value or not Path(value).is_dir():
         pytest.skip("NEWSBT_DATA_DIR is not set to the real price directory (.ci/run sets it)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def real_intraday_dir() -> Path:
+    """The real intraday bars; tests that need them are skipped (loudly) when NEWSBT_INTRADAY_DIR is unset."""
+    value = os.environ.get("NEWSBT_INTRADAY_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("NEWSBT_INTRADAY_DIR is not set to the real intraday directory (.ci/run sets it)")
     return Path(value)
 
 

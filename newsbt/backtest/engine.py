@@ -50,6 +50,7 @@ class RunResult:
     closes: pd.DataFrame  # close of each traded ticker on the run's sessions (for charts)
     events: tuple = ()  # the news events the strategy was given
     suspect_prints: pd.DataFrame | None = None  # intraday: flagged extended-hours bars of the run
+    intraday_bars: Mapping[str, pd.DataFrame] | None = None  # intraday: each ticker's bars as traded
 
 
 def strategy_tickers(spec: BacktestSpec, strategy_cls: type | None = None) -> list[str]:
@@ -97,7 +98,7 @@ def run_backtest(
                             closes=closes, events=tuple(events))
     if intraday:
         flagged = [suspect_prints(_raw_bars(spec, prices, t)).assign(ticker=t) for t in traded]
-        result = dataclasses.replace(result, suspect_prints=pd.concat(flagged))
+        result = dataclasses.replace(result, suspect_prints=pd.concat(flagged), intraday_bars=traded)
     return result
 
 

@@ -17,7 +17,7 @@ from newsbt import api
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
 from newsbt.cli.common import (
-    NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, out, progress_bar, stage,
+    NEW_YORK, DataDir, IntradayDir, Overrides, RateColumn, ReportsDir, err, out, progress_bar, stage,
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -28,13 +28,14 @@ def run(
     backtest: Annotated[Path, typer.Argument(help="Backtest file (TOML).")],
     overrides: Overrides = None,
     data_dir: DataDir = None,
+    intraday_dir: IntradayDir = None,
     reports_dir: ReportsDir = Path("reports"),
 ) -> None:
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"):
-            prices = api.load_prices_for(spec, data_dir)
+            prices = api.load_prices_for(spec, data_dir, intraday_dir=intraday_dir)
             events = api.load_events_for(spec, data_dir)
         with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
             result = api.run(spec, prices=prices, events=events)
@@ -54,6 +55,7 @@ def sweep(
         "--grid", help="Sweep a parameter: name=5,7,10 or name=start:stop:step (repeatable).")] = None,
     overrides: Overrides = None,
     data_dir: DataDir = None,
+    intraday_dir: IntradayDir = None,
     reports_dir: ReportsDir = Path("reports"),
     backend: Annotated[Optional[str], typer.Option(help="local (process pool) or dask.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,
@@ -65,13 +67,12 @@ def sweep(
     """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-    from newsbt.data.prices import load_prices, resolve_data_dir
     from newsbt.sweep.runner import plan_sweep, run_sweep
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
     out.print(planned.describe(), soft_wrap=True)
-    prices = load_prices(planned.tickers, resolve_data_dir(data_dir), (planned.spec.run.start, planned.spec.run.end))
+    prices = api.load_prices_for(planned.spec, data_dir, tickers=planned.tickers, intraday_dir=intraday_dir)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                RateColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress:

@@ -28,12 +28,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from newsbt.backtest.inputs import run_spec  # noqa: E402
+from newsbt.backtest.inputs import load_prices_for, run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
 from newsbt.reports.htmlpage import figure, page  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
-from newsbt.data.prices import load_prices, resolve_data_dir  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
 from newsbt.reports.run import write_tearsheet  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
@@ -54,7 +53,7 @@ def write_sweep_report(
     metric = sweep.settings.metric
     table = ranked(outcome.table, metric)
     best = best_combination(outcome.table, metric)
-    prices = prices if prices is not None else load_prices(sweep.tickers, resolve_data_dir(data_dir))
+    prices = prices if prices is not None else load_prices_for(sweep.spec, data_dir, tickers=sweep.tickers)
     best_result = Result(run_spec(sweep.spec_for(best), prices, data_dir)) if best is not None else None
     if best_result is not None:
         best_result.write(out / "best", tearsheet=tearsheets)

@@ -34,10 +34,9 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from newsbt.sweep import grid
-from newsbt.backtest.inputs import load_events_for
+from newsbt.backtest.inputs import load_events_for, load_prices_for
 from newsbt.backtest.engine import required_tickers
 from newsbt.core.errors import NewsbtError, located
-from newsbt.data.prices import load_prices, resolve_data_dir
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
@@ -180,6 +179,9 @@ def _settings(raw: Mapping[str, Any], source: object, text: str, overridden: fro
 
 
 def _check_choices(spec: BacktestSpec, settings: SweepSettings, names: Iterable[str]) -> None:
+    if settings.engine == "fast" and spec.run.intraday:
+        raise NewsbtError(f'[sweep] engine = "fast" handles daily bars only, not bars = "{spec.run.bars}"; '
+                          'use engine = "backtrader"')
     if settings.engine == "fast" and (not has_fast_engine(spec.strategy.name) or spec.costs.cash_interest_pct):
         raise NewsbtError('[sweep] engine = "fast" replays crash_dip without cash interest only; '
                           'use engine = "backtrader"')
@@ -228,7 +230,7 @@ def run_sweep(
     if backend not in ("local", "dask"):
         raise NewsbtError(f"unknown backend {backend!r}; expected 'local' or 'dask'")
     if prices is None:
-        prices = load_prices(sweep.tickers, resolve_data_dir(data_dir))
+        prices = load_prices_for(sweep.spec, data_dir, tickers=sweep.tickers)
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
