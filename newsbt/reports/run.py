@@ -120,19 +120,26 @@ CHART_PAD = pd.Timedelta(hours=1)
 
 
 def _intraday_chart(result: RunResult, ticker: str, trades: pd.DataFrame, chart_dir: Path) -> Path:
-    """The ticker's bars from an hour before its first news or entry to an hour after its last exit."""
     from newsbt.reports.charts import intraday_chart
 
     bars = result.intraday_bars[ticker]
+    news = [(e.available_at, e.headline) for e in result.events if ticker in e.tickers]
+    shown, news = chart_window(bars, trades, news)
+    return intraday_chart(shown, trades, news, chart_dir / f"{ticker}.png",
+                          title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})")
+
+
+def chart_window(bars: pd.DataFrame, trades: pd.DataFrame, news: list[tuple[pd.Timestamp, str]]
+                 ) -> tuple[pd.DataFrame, list[tuple[pd.Timestamp, str]]]:
+    """The bars an intraday chart shows, and its news: from an hour before the first entry (or the
+    news of the day before it, if earlier; whole hours) to an hour after the last exit."""
     tz = bars.index.tz
     entries = pd.to_datetime(trades["entry_date"]).dt.tz_localize(tz)
     exits = pd.to_datetime(trades["exit_date"]).dt.tz_localize(tz)
-    news = [(e.available_at.tz_convert(tz), e.headline) for e in result.events
-            if ticker in e.tickers and entries.min() - pd.Timedelta(days=1) <= e.available_at <= exits.max()]
+    news = [(at.tz_convert(tz), text) for at, text in news
+            if entries.min() - pd.Timedelta(days=1) <= at <= exits.max()]
     first = min([entries.min(), *(at for at, _ in news)])
-    shown = bars.loc[first.floor("h") - CHART_PAD : exits.max() + CHART_PAD]
-    return intraday_chart(shown, trades, news, chart_dir / f"{ticker}.png",
-                          title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})")
+    return bars.loc[first.floor("h") - CHART_PAD : exits.max() + CHART_PAD], news
 
 
 def run_page(facts: dict[str, Any], has_tearsheet: bool, charts: list[Path]) -> str:
