@@ -100,7 +100,7 @@ class NewsbtStrategy(bt.Strategy):
         budget = min(target_value, self.broker.getcash() - self._reserved_cash)
         if budget <= 0:
             return 0
-        shares = math.floor(budget / (data.close[0] * (1.0 + self._slip())))
+        shares = math.floor(budget / (data.close[0] * (1.0 + sizing_slip(self.broker))))
         while shares > 0 and self._buy_cost(data, shares) > budget:
             shares -= 1
         return shares
@@ -119,14 +119,15 @@ class NewsbtStrategy(bt.Strategy):
     def on_order_done(self, order: bt.Order) -> None:
         """Hook for subclasses: an order finished (completed, cancelled, refused)."""
 
-    def _slip(self) -> float:
-        """The slippage rate sizing assumes: the larger of the regular and extended-hours rates."""
-        return max(self.broker.p.slip_perc, getattr(self.broker.p, "extended_slip_perc", None) or 0.0)
-
     def _buy_cost(self, data: bt.AbstractDataBase, size: int) -> float:
         """Cash a buy of ``size`` would take at today's close, with slippage and commission."""
-        price = data.close[0] * (1.0 + self._slip())
+        price = data.close[0] * (1.0 + sizing_slip(self.broker))
         return size * price + self.broker.getcommissioninfo(data).getcommission(size, price)
+
+
+def sizing_slip(broker: Any) -> float:
+    """The slippage rate sizing assumes: the larger of the regular and extended-hours rates."""
+    return max(broker.p.slip_perc, getattr(broker.p, "extended_slip_perc", None) or 0.0)
 
 
 def _bar_sessions(clock: pd.DatetimeIndex | None) -> dict[datetime.datetime, str]:
