@@ -209,3 +209,12 @@ def test_the_embedded_sample_equals_the_shared_file_value_for_value(real_intrada
     embedded = read_embedded(EMBEDDED_DIR / f"{name}.parquet")
     pd.testing.assert_frame_equal(embedded, shared, check_exact=True)
     assert (EMBEDDED_DIR / f"{name}.parquet").stat().st_size < 600_000
+
+
+def test_the_embedded_sample_is_package_data_so_wheels_ship_it():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    [pattern] = pyproject["tool"]["setuptools"]["package-data"]["newsbt.data"]
+    shipped = sorted(p.name for p in EMBEDDED_DIR.parents[1].glob(pattern))
+    assert shipped == ["NVDA_1h.parquet", "QQQ_5m.parquet"]

@@ -176,3 +176,29 @@ def test_the_intraday_gate_releases_each_event_once_from_the_bar_before_its_firs
         after = gate.horizon(now.to_pydatetime())
     public = [e.event_id for e in events if e.available_at < clock[-1]]
     assert sorted(released) == sorted(public)
+
+
+def test_an_intraday_sweep_runs_through_backtrader_like_single_runs(tmp_path):
+    from newsbt.sweep.runner import run_sweep
+    from tests.conftest import write_price_files
+    from tests.intraday_bars import HEADER, csv_rows, starts
+
+    frames = prices()
+    write_price_files(tmp_path / "prices", {"BMK": frames["BMK"]})
+    (tmp_path / "bars").mkdir()
+    (tmp_path / "bars" / "AAA_1h.csv").write_text("\n".join([HEADER, *csv_rows(starts(DAYS))]) + "\n")
+    (tmp_path / "events.csv").write_text(
+        "event_id,published_at,tickers,headline,category,direction,source,notes\n"
+        "n0,2024-07-30T16:05:00-04:00,AAA,results,earnings,1,src,\n")
+    path = tmp_path / "sweep.toml"
+    path.write_text(
+        f'[run]\nname = "s"\nstart = {DAYS[0]}\nend = {DAYS[-1]}\nbenchmark = "BMK"\nbars = "1h"\n'
+        f'sessions = ["pre", "regular", "post"]\nintraday_dir = "{tmp_path / "bars"}"\n'
+        f'events = "{tmp_path / "events.csv"}"\n'
+        '[strategy]\nname = "news_reaction"\ntickers = ["AAA"]\nmode = "follow"\n'
+        '[sweep]\nhold_days = [1, 2]\n', encoding="utf-8")
+    outcome = run_sweep(plan_sweep(path), tmp_path / "prices", tmp_path / "reports", workers=1)
+    table = outcome.table.sort_values("hold_days")
+    assert table["error"].isna().all() and list(table["trades"]) == [1, 1]
+    single = run(spec(hold_days=1, position_pct=20), prices=frames, events=AMD)
+    assert table["final_value"].iloc[0] == pytest.approx(single.run.equity.iloc[-1], abs=1e-6)

@@ -10,7 +10,7 @@ import pandas as pd
 from newsbt.backtest.engine import RunResult, required_tickers, run_backtest, strategy_tickers
 from newsbt.backtest.spec import BacktestSpec
 from newsbt.data.events import Event, load_events
-from newsbt.data.intraday import load_intraday, resolve_intraday_dir
+from newsbt.data.intraday import available_intraday, load_intraday, resolve_intraday_dir
 from newsbt.data.prices import available_tickers, load_prices, resolve_data_dir
 
 
@@ -33,11 +33,17 @@ def load_prices_for(spec: BacktestSpec, data_dir: str | Path | None = None, stra
             **load_intraday([t for t in tickers if t not in benchmark_only], spec.run.bars, bar_dir)}
 
 
-def load_events_for(spec: BacktestSpec, data_dir: str | Path | None = None) -> tuple[Event, ...]:
-    """The spec's news events (``[run] events``), checked against the tickers that have prices."""
+def load_events_for(spec: BacktestSpec, data_dir: str | Path | None = None,
+                    intraday_dir: str | Path | None = None) -> tuple[Event, ...]:
+    """The spec's news events (``[run] events``), checked against the tickers that have prices
+    (daily files, and the spec's intraday bars when it has some)."""
     if spec.run.events is None:
         return ()
-    return load_events(spec.run.events, known_tickers=available_tickers(resolve_data_dir(data_dir)))
+    known = available_tickers(resolve_data_dir(data_dir))
+    if spec.run.intraday:
+        bar_dir = resolve_intraday_dir(intraday_dir if intraday_dir is not None else spec.run.intraday_dir)
+        known += available_intraday(spec.run.bars, bar_dir)
+    return load_events(spec.run.events, known_tickers=known)
 
 
 def run_spec(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame] | None = None,
@@ -46,7 +52,7 @@ def run_spec(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame] | None = Non
     """Run ``spec``; ``prices`` and ``events`` default to what the spec names, read from ``data_dir``
     (and ``intraday_dir`` for intraday bars)."""
     if events is None:
-        events = load_events_for(spec, data_dir)
+        events = load_events_for(spec, data_dir, intraday_dir)
     if prices is None:
         prices = load_prices_for(spec, data_dir, strategy, intraday_dir=intraday_dir)
     return run_backtest(spec, prices, events=events, strategy_cls=strategy)

@@ -36,7 +36,7 @@ def run(
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"):
             prices = api.load_prices_for(spec, data_dir, intraday_dir=intraday_dir)
-            events = api.load_events_for(spec, data_dir)
+            events = api.load_events_for(spec, data_dir, intraday_dir)
         with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
             result = api.run(spec, prices=prices, events=events)
         with stage(progress, "writing tearsheet and reports"):

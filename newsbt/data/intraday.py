@@ -66,6 +66,14 @@ def resolve_intraday_dir(intraday_dir: str | Path | None = None) -> Path:
     return Path(env) if env else DEFAULT_INTRADAY_DIR
 
 
+def available_intraday(bars: str, directory: Path) -> list[str]:
+    """Tickers with ``bars`` bars in ``directory`` or in the embedded sample (sorted)."""
+    found = list(EMBEDDED_DIR.glob(f"*_{bars}.parquet"))
+    if directory.is_dir():
+        found += directory.glob(f"*_{bars}.csv")
+    return sorted({p.name.rsplit("_", 1)[0] for p in found})
+
+
 def load_intraday(tickers: Iterable[str], bars: str, directory: Path) -> dict[str, pd.DataFrame]:
     """Validated bars of each ticker, keyed by :func:`intraday_key`: from ``directory``, else from
     the embedded sample; a ticker in neither is an error naming both and the fetch command."""
