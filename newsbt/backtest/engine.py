@@ -13,7 +13,7 @@ compounded per session, on the same dates as the benchmark's.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +102,7 @@ def run_backtest(
     return result
 
 
-def bar_clock(frames) -> pd.DatetimeIndex:
+def bar_clock(frames: Iterable[pd.DataFrame]) -> pd.DatetimeIndex:
     """Every bar start of the run's feeds, sorted and unique (tz-aware New York): the intraday news
     gate's grid, which is backtrader's own clock over those feeds."""
     starts = pd.DatetimeIndex([])

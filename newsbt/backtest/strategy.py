@@ -7,7 +7,9 @@ backtrader does not do by default:
 * trading starts at the first bar of *any* ticker (``prenext`` runs ``next``), so a ticker listed
   later (ARM, 2023) or a missing bar in one ticker never holds back the others;
 * ``has_bar(data)`` tells whether a ticker really printed a bar today (backtrader repeats the last one);
-* whole-share sizing that never spends cash already promised to pending orders.
+* whole-share sizing that never spends cash already promised to pending orders;
+* on intraday bars (the engine passes the run's ``clock`` of bar starts) the same, bar by bar:
+  ``now`` is the bar's New York start, ``has_bar`` compares bars, ``next_bar`` says where an order fills.
 
 ``Recorder`` is the one window out of Cerebro: it logs every fill, every refused order and the
 portfolio value at each close. Everything downstream (trades, returns, metrics) is built from it.
