@@ -39,18 +39,19 @@ def run(
     overrides: Iterable[str] = (),
     strategy: type | None = None,
     signals: pd.DataFrame | None = None,
+    intraday_dir: str | Path | None = None,
 ) -> Result:
     """Run a backtest from a spec object, a dict shaped like a backtest file, or a file path.
 
     ``prices``, ``events`` and the news ``signals`` default to what the spec names, read from
-    ``data_dir`` and ``[run] news``. ``strategy`` runs a strategy class directly instead of the
-    registered name in the spec.
+    ``data_dir`` (intraday bars from ``intraday_dir``) and ``[run] news``. ``strategy`` runs a
+    strategy class directly instead of the registered name in the spec.
     """
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec, overrides)
     elif not isinstance(spec, BacktestSpec):
         spec = spec_from_dict(spec, strategy_cls=strategy)
-    return Result(run_spec(spec, prices, data_dir, events, strategy, signals))
+    return Result(run_spec(spec, prices, data_dir, events, strategy, signals, intraday_dir))
 
 
 def sweep(

@@ -1,19 +1,32 @@
 """Timed holds: enter a ticker at the next open, leave it at the open ``hold_days`` sessions later.
 
 Shared by the news strategies (``news_reaction``, ``news_sentiment``): at most one position per
-ticker, sized as ``position_pct`` % of the portfolio (whole shares, within free cash for a buy).
+ticker, sized as ``position_pct`` % of the portfolio (whole shares, within free cash for a buy). On
+intraday bars a hold counts NYSE sessions too, and ends at the regular open ``hold_days`` sessions
+after the entry's day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import backtrader as bt
+import numpy as np
 
 from newsbt import NewsbtStrategy
+from newsbt.data.calendar import nyse_calendar
 
 
 def hold_over(sessions_held: int, hold_days: int) -> bool:
     """Sell at the next open? ``sessions_held`` is 0 at the entry session's close, as in crash_dip."""
     return sessions_held >= hold_days - 1
+
+
+def sessions_after(first: dt.date, later: dt.date) -> int:
+    """How many NYSE sessions come after ``first``, up to and including ``later``."""
+    days = nyse_calendar().sessions.values.astype("datetime64[D]")
+    return int(np.searchsorted(days, np.datetime64(later, "D"), side="right")
+               - np.searchsorted(days, np.datetime64(first, "D"), side="right"))
 
 
 class TimedHolds(NewsbtStrategy):
@@ -22,14 +35,19 @@ class TimedHolds(NewsbtStrategy):
     def __init__(self) -> None:
         super().__init__()
         self.feeds = {d._name: d for d in self.datas}
-        self.entries: dict[str, int] = {}  # ticker -> bar count at entry
+        self.entries: dict[str, int | dt.date] = {}  # ticker -> bar count at entry (intraday: the entry's day)
 
     def exit_expired(self) -> None:
-        for name, entry_len in self.entries.items():
+        for name, entry in self.entries.items():
             data = self.feeds[name]
-            if self.has_bar(data) and not self.pending(data):
-                if hold_over(len(data) - entry_len, self.config.hold_days):
-                    self.close_position(data)
+            if self.has_bar(data) and not self.pending(data) and self._held_long_enough(data, entry):
+                self.close_position(data)
+
+    def _held_long_enough(self, data: bt.AbstractDataBase, entry: int | dt.date) -> bool:
+        if not self.intraday:
+            return hold_over(len(data) - entry, self.config.hold_days)
+        start, session = self.next_bar()
+        return session == "regular" and sessions_after(entry, start.date()) >= self.config.hold_days
 
     def free(self, data: bt.AbstractDataBase) -> bool:
         """May ``data`` be entered today: a bar, no position, no order pending?"""
@@ -47,6 +65,6 @@ class TimedHolds(NewsbtStrategy):
         if order.status != order.Completed:
             return
         if self.getposition(order.data).size:
-            self.entries[order.data._name] = len(order.data)
+            self.entries[order.data._name] = order.data.datetime.date(0) if self.intraday else len(order.data)
         else:
             self.entries.pop(order.data._name, None)

@@ -18,6 +18,13 @@ A candidate is decided once, at the first bar of its ticker at which it is due: 
 dropped (no confirmation, or the ticker already holds a position or has an order pending, since there
 is at most one position per ticker). News that was first tradable at or before the run's first open
 belongs to before the run and is not traded.
+
+On intraday bars (``[run] bars = "1h"``) the same rules run bar by bar: each event is candidate at
+the first bar of the run whose start is strictly after its ``available_at`` (the 17:00 post-market bar
+for news at 16:05 with ``sessions = ["pre", "regular", "post"]``, the next 09:30 bar with regular
+bars only), and ``hold_days`` counts sessions: the position is sold at the first regular bar of the
+session ``hold_days`` sessions after the entry bar's day (``hold_days = 1``: the next regular open).
+``min_reaction_pct`` needs daily bars.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from newsbt import StrategyParams
+from newsbt.core.errors import NewsbtError
 from newsbt.data.events import Category
 from newsbt.data.newsgate import TimedEvent
 from strategies.crash_dip import AI_UNIVERSE
@@ -97,6 +105,8 @@ class NewsReaction(TimedHolds):
         self.waiting: list[Candidate] = []
         self.news_through: dt.date | None = None  # the horizon of the previous bar's news
         self.moves: dict[str, dict[dt.date, float]] = {name: {} for name in self.feeds}
+        if self.intraday and self.config.min_reaction_pct is not None:
+            raise NewsbtError("news_reaction: min_reaction_pct needs daily bars ([run] bars = \"1d\")")
 
     def next(self) -> None:
         self._record_moves()
@@ -105,9 +115,9 @@ class NewsReaction(TimedHolds):
         self.waiting = [c for c in self.waiting if not self._decided(c)]
 
     def _arrivals(self) -> tuple[TimedEvent, ...]:
-        """News that became public since the previous bar (at the first bar: since today's open)."""
-        after = self.news_through or self.today
-        self.news_through = self.news.horizon(self.today)
+        """News that became public since the previous bar (at the first bar: since its open)."""
+        after = self.news_through or self.now
+        self.news_through = self.news.horizon(self.now)
         return self.public_news(after)
 
     def _decided(self, candidate: Candidate) -> bool:

@@ -1,5 +1,5 @@
-"""Shared fixtures: the real price directory (NEWSBT_DATA_DIR), the real headline file (NEWSBT_NEWS_FILE)
-and a network blocker."""
+"""Shared fixtures: the real price directories (NEWSBT_DATA_DIR, NEWSBT_INTRADAY_DIR), the real headline
+file (NEWSBT_NEWS_FILE) and a network blocker."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def real_news_file() -> Path:
     value = os.environ.get("NEWSBT_NEWS_FILE")
     if not value or not Path(value).is_file():
         pytest.skip("NEWSBT_NEWS_FILE is not set to the real headlines CSV (.ci/run sets it)")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def real_intraday_dir() -> Path:
+    """The real intraday bars; tests that need them are skipped (loudly) when NEWSBT_INTRADAY_DIR is unset."""
+    value = os.environ.get("NEWSBT_INTRADAY_DIR")
+    if not value or not Path(value).is_dir():
+        pytest.skip("NEWSBT_INTRADAY_DIR is not set to the real intraday directory (.ci/run sets it)")
     return Path(value)
 
 

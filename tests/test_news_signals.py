@@ -113,7 +113,7 @@ def test_the_gate_hands_each_close_the_signals_of_the_next_session() -> None:
                                               ("AAA", "2025-01-21", "date_only", -0.5)), window=1))
     assert gate.signals(dt.date(2025, 1, 7)).empty
     # 2025-01-09 was a market holiday: the close of 01-08 faces the open of 01-10
-    assert NewsGate.horizon(dt.date(2025, 1, 8)) == dt.date(2025, 1, 10)
+    assert NewsGate(()).horizon(dt.date(2025, 1, 8)) == dt.date(2025, 1, 10)
     gate2 = NewsGate((), daily_signals(stories(("AAA", "2025-01-08", "regular", 0.1),
                                                ("AAA", "2025-01-10", "after_close", 0.5)), window=1))
     assert gate2.signals(dt.date(2025, 1, 8))["sentiment_x"].to_dict() == {"AAA": 0.5}
@@ -189,9 +189,9 @@ def test_moving_a_headline_later_never_changes_an_earlier_decision(items: list, 
     at_t, later = decisions(frames["at_t"]), decisions(frames["moved"])
     without = decisions(frames["without"]) if len(items) > 1 else {d: {} for d in later}
     for bar in later:
-        if NewsGate.horizon(bar) < new_first:
+        if NewsGate(()).horizon(bar) < new_first:
             assert later[bar] == without[bar], bar
-        if NewsGate.horizon(bar) < old_first:
+        if NewsGate(()).horizon(bar) < old_first:
             assert later[bar] == at_t[bar], bar
 
 

@@ -1,4 +1,4 @@
-"""The README's Python blocks work when pasted (run from a scratch folder beside the backtests)."""
+"""The README's Python blocks work when pasted (run from a scratch folder beside the backtests and data)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def test_readme_block_runs(number, real_data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSBT_DATA_DIR", str(real_data_dir))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "backtests").symlink_to(ROOT / "backtests")
+    (tmp_path / "data").symlink_to(ROOT / "data")  # event files named relative to the repository
     module = types.ModuleType(f"readme_block_{number}")  # backtrader looks strategies' modules up by name
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(BLOCKS[number], f"README.md block {number}", "exec"), module.__dict__)

@@ -53,14 +53,19 @@ def error_of(path: Path, overrides=()) -> str:
 # --- the file itself -----------------------------------------------------------------------------
 
 
+# [run] keys a daily file leaves at their defaults
+DAILY_BARS = {"bars": "1d", "sessions": ("regular",), "intraday_dir": None, "suspect_prints": "keep"}
+
+
 def test_base_file_loads(tmp_path):
     spec = load_spec(write(tmp_path))
     assert spec.run.model_dump() == {"name": "t", "start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31),
-                                     "cash": 1000.0, "benchmark": "QQQ", "events": None, "news": None, "engine": "backtrader"}
+                                     "cash": 1000.0, "benchmark": "QQQ", "events": None, "news": None, "engine": "backtrader", **DAILY_BARS}
     assert spec.strategy.name == "crash_dip"
     assert spec.strategy.params == {"drop_pct": 7, "hold_days": 5}
     assert spec.costs.model_dump() == {"commission_bps": 5.0, "commission_per_share": 0.0, "commission_min": 0.0,
-                                       "slippage_bps": 5.0, "borrow_fee_pct": 0.0, "cash_interest_pct": 0.0}
+                                       "slippage_bps": 5.0, "extended_slippage_bps": None, "borrow_fee_pct": 0.0,
+                                       "cash_interest_pct": 0.0}
 
 
 def test_missing_backtest_file(tmp_path):
@@ -92,11 +97,12 @@ def test_shipped_ai_crash_dip_loads_to_expected_values():
     universe = ["NVDA", "AMD", "AVGO", "MU", "TSM", "ARM", "SMCI", "ORCL", "MSFT", "META", "GOOGL", "AMZN"]
     assert spec.run.model_dump() == {"name": "ai_crash_dip", "start": dt.date(2019, 1, 1),
                                      "end": dt.date(2025, 6, 30), "cash": 100_000.0, "benchmark": "QQQ",
-                                     "events": None, "news": None, "engine": "fast"}
+                                     "events": None, "news": None, "engine": "fast", **DAILY_BARS}
     assert spec.strategy.name == "crash_dip"
     assert spec.strategy.params == {"tickers": universe, "drop_pct": 7, "hold_days": 5, "position_pct": 20}
     assert spec.costs.model_dump() == {"commission_bps": 5.0, "commission_per_share": 0.0, "commission_min": 0.0,
-                                       "slippage_bps": 5.0, "borrow_fee_pct": 0.0, "cash_interest_pct": 0.0}
+                                       "slippage_bps": 5.0, "extended_slippage_bps": None, "borrow_fee_pct": 0.0,
+                                       "cash_interest_pct": 0.0}
     params = validate_params(spec.strategy.name, spec.strategy.params)
     assert params.model_dump() == {"tickers": tuple(universe), "drop_pct": 7.0, "hold_days": 5,
                                    "position_pct": 20.0, "take_profit_pct": None, "stop_loss_pct": None}
@@ -133,7 +139,8 @@ def test_unknown_costs_key_suggests_commission_bps(tmp_path):
 def test_unknown_key_without_close_match_lists_known_keys(tmp_path):
     path = edited(tmp_path, "cash = 1000", "cash = 1000\nzzzzzz = 1")
     assert error_of(path) == (
-        f"{path}:6: unknown key 'zzzzzz' in [run]; expected one of: name, start, end, cash, benchmark, events, news, engine"
+        f"{path}:6: unknown key 'zzzzzz' in [run]; expected one of: name, start, end, cash, benchmark, events, "
+        "news, engine, bars, sessions, intraday_dir, suspect_prints"
     )
 
 
@@ -283,7 +290,9 @@ def test_missing_strategy_name_points_to_strategy_list(tmp_path):
 
 def test_missing_costs_section_defaults_to_zero(tmp_path):
     spec = load_spec(write(tmp_path, BASE[: BASE.index("[costs]")]))
-    assert set(spec.costs.model_dump().values()) == {0.0}
+    costs = spec.costs.model_dump()
+    assert costs.pop("extended_slippage_bps") is None  # unset: pre/post fills slip like regular ones
+    assert set(costs.values()) == {0.0}
 
 
 # --- overrides ------------------------------------------------------------------------------------------

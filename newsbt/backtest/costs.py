@@ -4,6 +4,8 @@
   (``commission_per_share``), either with a per-order minimum (``commission_min``).
 * Slippage (``slippage_bps``): every fill moves against the trader, fills at the open included, and
   is never capped at the bar's high/low, so the cost charged is always exactly the configured one.
+  Intraday runs may charge pre- and post-market fills more (``extended_slippage_bps``; default the
+  same), through ``SessionBroker``.
 * Borrow fee (``borrow_fee_pct``, annual): charged on each short's market value at the previous
   close, for the calendar days it was held (``days * fee / 365``), as backtrader debits credit interest.
 * Cash interest (``cash_interest_pct``, annual, off by default): credited on positive cash the same way.
@@ -82,13 +84,32 @@ class CashInterest(bt.Analyzer):
         self._last = today
 
 
+class SessionBroker(bt.brokers.BackBroker):
+    """backtrader's broker, with ``extended_slip_perc`` instead of ``slip_perc`` for a market order
+    filled on an extended-hours bar (a feed whose ``extended`` line is 1 at the fill)."""
+
+    params = (("extended_slip_perc", None),)
+
+    def _try_exec_market(self, order, popen, phigh, plow):
+        extended = getattr(order.data.lines, "extended", None)
+        if self.p.extended_slip_perc is None or extended is None or not extended[0]:
+            return super()._try_exec_market(order, popen, phigh, plow)
+        regular, self.p.slip_perc = self.p.slip_perc, self.p.extended_slip_perc
+        try:
+            return super()._try_exec_market(order, popen, phigh, plow)
+        finally:
+            self.p.slip_perc = regular
+
+
 def configure(cerebro: bt.Cerebro, costs: CostSpec) -> CostModel:
     """Install the cost model on the broker (and cash interest, when set); returns the model."""
     model = CostModel(bps=costs.commission_bps, per_share=costs.commission_per_share,
                       minimum=costs.commission_min, borrow_fee=costs.borrow_fee_pct / 100.0)
     cerebro.broker.addcommissioninfo(model)
     cerebro.broker.set_int2pnl(False)  # borrow fees are reported on their own, not folded into commission
-    if costs.slippage_bps:
+    if isinstance(cerebro.broker, SessionBroker) and costs.extended_slippage_bps is not None:
+        cerebro.broker.p.extended_slip_perc = costs.extended_slippage_bps * BPS
+    if costs.slippage_bps or costs.extended_slippage_bps:
         cerebro.broker.set_slippage_perc(
             costs.slippage_bps * BPS, slip_open=True, slip_limit=True, slip_match=True, slip_out=True
         )

@@ -2,24 +2,32 @@
 
 The engine reads no files and writes none: prices come in as validated frames, results go out as
 pandas objects. Orders placed on bar t fill at the open of bar t+1 (backtrader's default).
+
+Intraday runs (``[run] bars = "1h"`` etc.) trade each strategy ticker's bars of the chosen sessions,
+read from ``prices["NVDA_1h"]`` (:func:`newsbt.data.intraday.intraday_key`); the benchmark stays
+daily (its daily file). The portfolio value is recorded at every bar and its last value of each New
+York day closes that session, so the returns handed to metrics and QuantStats are the bar returns
+compounded per session, on the same dates as the benchmark's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import backtrader as bt
 import pandas as pd
 
-from newsbt.backtest.costs import configure
+from newsbt.backtest.costs import SessionBroker, configure
 from newsbt.core.errors import NewsbtError
-from newsbt.backtest.feeds import make_feed, window
+from newsbt.backtest.feeds import make_feed, make_intraday_feed, window
 from newsbt.backtest.registry import get_strategy
 from newsbt.backtest.spec import BacktestSpec
 from newsbt.backtest.strategy import Recorder, StrategyParams
 from newsbt.backtest.trades import round_trips
+from newsbt.data.intraday import apply_print_policy, intraday_key, session_window, suspect_prints
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,14 @@ class RunResult:
     idle_tickers: tuple[str, ...]  # requested tickers with no bar inside the run's dates
     closes: pd.DataFrame  # close of each traded ticker on the run's sessions (for charts)
     events: tuple = ()  # the news events the strategy was given
+    suspect_prints: pd.DataFrame | None = None  # intraday: flagged extended-hours bars of the run
+    intraday_bars: Mapping[str, pd.DataFrame] | None = None  # intraday: each ticker's bars as traded
+
+
+def strategy_tickers(spec: BacktestSpec, strategy_cls: type | None = None) -> list[str]:
+    """The tickers the strategy trades or reads (intraday runs need their bars)."""
+    return (strategy_cls or get_strategy(spec.strategy.name)).Params.model_validate(
+        spec.strategy.params).required_tickers()
 
 
 def required_tickers(spec: BacktestSpec, strategy_cls: type | None = None) -> list[str]:
@@ -60,24 +76,55 @@ def run_backtest(
     ``signals`` (``newsbt.data.newssignals``) go to the strategy's news gate as they are."""
     cls = strategy_cls or get_strategy(spec.strategy.name)
     params = cls.Params.model_validate(spec.strategy.params)
-    frames = {t: window(prices_of(prices, t), spec.run.start, spec.run.end) for t in params.required_tickers()}
+    frames = {t: _run_bars(spec, prices, t) for t in params.required_tickers()}
     traded = {t: f for t, f in frames.items() if len(f)}
     if not traded:
         raise NewsbtError(f"no prices for {', '.join(frames)} between {spec.run.start} and {spec.run.end}")
 
+    intraday = spec.run.intraday
     cerebro = bt.Cerebro(stdstats=False, quicknotify=True)
+    if intraday:
+        cerebro.broker = SessionBroker()
     cerebro.broker.setcash(spec.run.cash)
     cost_model = configure(cerebro, spec.costs)
     for ticker, frame in traded.items():
-        cerebro.adddata(make_feed(frame, ticker), name=ticker)
-    cerebro.addstrategy(cls, config=params, events=tuple(events), signals=signals)
-    cerebro.addanalyzer(Recorder, _name="recorder")
+        cerebro.adddata((make_intraday_feed if intraday else make_feed)(frame, ticker), name=ticker)
+    clock = bar_clock(traded.values()) if intraday else None
+    cerebro.addstrategy(cls, config=params, events=tuple(events), signals=signals, clock=clock)
+    cerebro.addanalyzer(Recorder, _name="recorder", intraday=intraday)
     record = cerebro.run()[0].analyzers.recorder.get_analysis()
     record["borrow"] = cost_model.borrow_charges
     record["cash_interest"] = sum(c["interest"] for c in cost_model.cash_credits)
     closes = pd.DataFrame({t: f["close"] for t, f in traded.items()})
-    return collect_result(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
-                    closes=closes, events=tuple(events))
+    result = collect_result(spec, params, record, prices, idle=tuple(t for t in frames if t not in traded),
+                            closes=closes, events=tuple(events))
+    if intraday:
+        flagged = [suspect_prints(_raw_bars(spec, prices, t)).assign(ticker=t) for t in traded]
+        result = dataclasses.replace(result, suspect_prints=pd.concat(flagged), intraday_bars=traded)
+    return result
+
+
+def bar_clock(frames: Iterable[pd.DataFrame]) -> pd.DatetimeIndex:
+    """Every bar start of the run's feeds, sorted and unique (tz-aware New York): the intraday news
+    gate's grid, which is backtrader's own clock over those feeds."""
+    starts = pd.DatetimeIndex([])
+    for frame in frames:
+        starts = starts.union(frame.index) if len(starts) else frame.index
+    return starts.unique().sort_values()
+
+
+def _raw_bars(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+    """A ticker's intraday bars of the run's days and sessions, as the file holds them."""
+    frame = prices_of(prices, intraday_key(ticker, spec.run.bars))
+    return session_window(frame, spec.run.start, spec.run.end, spec.run.sessions)
+
+
+def _run_bars(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
+    """The bars a ticker trades on: daily rows in the run's dates, or intraday bars of the chosen
+    sessions with the ``suspect_prints`` policy applied."""
+    if not spec.run.intraday:
+        return window(prices_of(prices, ticker), spec.run.start, spec.run.end)
+    return apply_print_policy(_raw_bars(spec, prices, ticker), spec.run.suspect_prints)
 
 
 def prices_of(prices: Mapping[str, pd.DataFrame], ticker: str) -> pd.DataFrame:
@@ -94,6 +141,8 @@ def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str,
     ``cash_interest``); shared with the compiled engine (``newsbt.backtest.fast``), which writes the same log."""
     bars = pd.DataFrame(record["bars"]).set_index("date")
     bars.index = pd.DatetimeIndex(pd.to_datetime(bars.index), name="date")
+    if spec.run.intraday:  # a session's value is its last bar's: bar returns compound per session
+        bars = bars.groupby(bars.index.normalize().rename("date")).last()
     equity = bars["value"].rename("equity")
     returns = daily_returns(equity, spec.run.cash)
     fills = pd.DataFrame(record["fills"], columns=["ticker", "date", "size", "price", "bar_open", "commission"])

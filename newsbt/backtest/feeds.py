@@ -21,14 +21,15 @@ class PriceFeed(bt.feed.DataBase):
     """OHLCV plus ``adj_close``, from a frame indexed by date (``dataname``)."""
 
     lines = ("adj_close",)
+    fields = FIELDS
 
     def start(self) -> None:
         super().start()
         frame = self.p.dataname
         stamps = [bt.date2num(t.to_pydatetime()) for t in frame.index]
-        columns = [frame[f].to_numpy(dtype=float).tolist() for f in FIELDS]
+        columns = [frame[f].to_numpy(dtype=float).tolist() for f in self.fields]
         self._rows = iter(zip(stamps, *columns))
-        self._targets = [self.lines.datetime, *(getattr(self.lines, f) for f in FIELDS)]
+        self._targets = [self.lines.datetime, *(getattr(self.lines, f) for f in self.fields)]
 
     def _load(self) -> bool:
         row = next(self._rows, None)
@@ -39,6 +40,13 @@ class PriceFeed(bt.feed.DataBase):
         return True
 
 
+class IntradayFeed(PriceFeed):
+    """Intraday bars: ``PriceFeed`` plus ``extended`` (1.0 on a pre- or post-market bar)."""
+
+    lines = ("extended",)
+    fields = (*FIELDS, "extended")
+
+
 def window(frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Rows of ``frame`` from ``start`` to ``end`` inclusive."""
     return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)]
@@ -47,3 +55,10 @@ def window(frame: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
 def make_feed(frame: pd.DataFrame, name: str) -> PriceFeed:
     """A feed named after its ticker (strategies look datas up by that name)."""
     return PriceFeed(dataname=frame, name=name)
+
+
+def make_intraday_feed(frame: pd.DataFrame, name: str) -> IntradayFeed:
+    """A minute-timeframe feed of validated intraday bars (see :mod:`newsbt.data.intraday`)."""
+    bars = frame.assign(adj_close=frame["close"], extended=(frame["nyse_session"] != "regular").astype(float))
+    bars.index = frame.index.tz_localize(None)  # New York wall-clock bar starts, as backtrader keeps them
+    return IntradayFeed(dataname=bars, name=name, timeframe=bt.TimeFrame.Minutes)

@@ -2,7 +2,8 @@
 
 A backtest file has three sections::
 
-    [run]        name, start, end, cash, benchmark
+    [run]        name, start, end, cash, benchmark; for intraday bars also bars, sessions,
+                 intraday_dir, suspect_prints
     [strategy]   name = "<registered strategy>", then that strategy's parameters
     [costs]      commission_bps, slippage_bps
 
@@ -25,6 +26,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from newsbt.core.errors import NewsbtError, located
+from newsbt.data.intraday import BAR_SIZES
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest, toml_error_line
 from newsbt.backtest.registry import validate_params  # the registry knows each strategy's parameter model
 
@@ -43,6 +45,30 @@ class RunSpec(Section):
     news: Path | None = Field(None, description="headline store (newsbt news import) whose signals reach the strategy")
     engine: Literal["backtrader", "fast"] = Field(
         "backtrader", description='"fast": the compiled simulator, for strategies with a fast form')
+    bars: Literal["1d", *BAR_SIZES] = Field("1d", description='"1d" (daily files) or an intraday size, e.g. "1h"')
+    sessions: tuple[Literal["pre", "regular", "post"], ...] = Field(
+        ("regular",), min_length=1, description="intraday sessions traded")
+    intraday_dir: Path | None = Field(None, description="intraday price files (default $NEWSBT_INTRADAY_DIR)")
+    suspect_prints: Literal["keep", "clip"] = Field(
+        "keep", description="extended-hours bars with a high/low far outside open-close: keep, or clip to it")
+
+    @property
+    def intraday(self) -> bool:
+        return self.bars != "1d"
+
+    @field_validator("bars")
+    @classmethod
+    def _fast_engine_is_daily(cls, bars: str, info: ValidationInfo) -> str:
+        if bars != "1d" and info.data.get("engine") == "fast":
+            raise ValueError('engine = "fast" simulates daily bars only; use engine = "backtrader" for intraday bars')
+        return bars
+
+    @field_validator("sessions")
+    @classmethod
+    def _distinct_sessions(cls, sessions: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(sessions)) != len(sessions):
+            raise ValueError("each session may be named once")
+        return sessions
 
     @field_validator("benchmark")
     @classmethod
@@ -80,6 +106,7 @@ class CostSpec(Section):
     commission_per_share: float = Field(0.0, ge=0)
     commission_min: float = Field(0.0, ge=0)
     slippage_bps: float = Field(0.0, ge=0, lt=10_000)
+    extended_slippage_bps: float | None = Field(None, ge=0, lt=10_000)  # pre/post bars; default slippage_bps
     borrow_fee_pct: float = Field(0.0, ge=0, lt=100)
     cash_interest_pct: float = Field(0.0, ge=0, lt=100)
 

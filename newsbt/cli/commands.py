@@ -20,7 +20,7 @@ from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
 from newsbt.cli.common import (
-    NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
+    NEW_YORK, DataDir, IntradayDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
 )
 
 # Help texts are markdown, not rich markup: "[sweep]" must print as written, not vanish as a style tag.
@@ -32,6 +32,7 @@ def run(
     backtest: Annotated[Path, typer.Argument(help="Backtest file (TOML).")],
     overrides: Overrides = None,
     data_dir: DataDir = None,
+    intraday_dir: IntradayDir = None,
     reports_dir: ReportsDir = Path("reports"),
 ) -> None:
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
@@ -39,8 +40,8 @@ def run(
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NewsCoverageWarning)
-            prices = api.load_prices_for(spec, data_dir)
-            events = api.load_events_for(spec, data_dir)
+            prices = api.load_prices_for(spec, data_dir, intraday_dir=intraday_dir)
+            events = api.load_events_for(spec, data_dir, intraday_dir)
             signals = api.load_signals_for(spec)
         with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
             result = api.run(spec, prices=prices, events=events, signals=signals)
@@ -48,7 +49,7 @@ def run(
             path = result.write(reports_dir / spec.run.name)
             refresh_index(reports_dir)
     _show_warnings(caught)
-    note_sample(prices, data_dir)
+    note_sample(spec.run.benchmark_weights if spec.run.intraday else prices, data_dir)  # daily tickers only
     out.print(_headline_table(result))
     out.print(f"tearsheet: {path}", soft_wrap=True)
 
@@ -84,6 +85,7 @@ def sweep(
         "--grid", help="Sweep a parameter: name=5,7,10 or name=start:stop:step (repeatable).")] = None,
     overrides: Overrides = None,
     data_dir: DataDir = None,
+    intraday_dir: IntradayDir = None,
     reports_dir: ReportsDir = Path("reports"),
     backend: Annotated[Optional[str], typer.Option(help="local (process pool) or dask.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,
@@ -95,13 +97,12 @@ def sweep(
     """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-    from newsbt.data.sources import price_sources
     from newsbt.sweep.runner import plan_sweep, run_sweep
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
     out.print(planned.describe(), soft_wrap=True)
-    prices = price_sources(data_dir).load(planned.tickers, (planned.spec.run.start, planned.spec.run.end))
+    prices = api.load_prices_for(planned.spec, data_dir, tickers=planned.tickers, intraday_dir=intraday_dir)
     note_sample(prices, data_dir)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                RateColumn(), TimeElapsedColumn(), TimeRemainingColumn())

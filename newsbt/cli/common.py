@@ -19,6 +19,9 @@ NEW_YORK = "America/New_York"
 DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="Price directory searched first (default: $NEWSBT_DATA_DIR); then the data/prices/ cache, "
                        "then the sample bundled with newsbt (`newsbt data list` shows them).")]
+IntradayDir = Annotated[Optional[Path], typer.Option(
+    "--intraday-dir", help="Intraday bars (default: [run] intraday_dir, $NEWSBT_INTRADAY_DIR, data/intraday/, "
+                           "then the embedded sample).")]
 ReportsDir = Annotated[Path, typer.Option("--reports-dir", help="Where reports are written.")]
 Overrides = Annotated[Optional[list[str]], typer.Option(
     "--set", help="Override a value of the backtest file, e.g. --set strategy.drop_pct=10 (repeatable).")]

@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newsbt.cli.common import DataDir, err, out
+from newsbt.cli.common import DataDir, IntradayDir, err, out
+from newsbt.core.errors import NewsbtError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,15 +55,23 @@ def data_fetch(
     tickers: Annotated[list[str], typer.Argument(help="Tickers, e.g. NVDA QQQ.")],
     start: Annotated[str, typer.Option(help="First date, YYYY-MM-DD.")],
     end: Annotated[Optional[str], typer.Option(help="Last date, inclusive; default today.")] = None,
+    interval: Annotated[str, typer.Option(help="1d (daily files), or intraday bars: 1m, 5m, 1h.")] = "1d",
+    prepost: Annotated[bool, typer.Option(help="Intraday: include pre- and post-market bars.")] = False,
     data_dir: DataDir = None,
+    intraday_dir: IntradayDir = None,
 ) -> None:
-    """Download split-adjusted daily prices (needs the `fetch` extra) into the price directory."""
+    """Download split-adjusted daily prices or intraday bars (needs the `fetch` extra)."""
     from newsbt.data.fetch import fetch_prices, normalise_tickers
+    from newsbt.data.intraday_fetch import fetch_intraday
 
+    if interval == "1d" and prepost:
+        raise NewsbtError("--prepost needs intraday bars: --interval 1m, 5m or 1h")
     with Progress(SpinnerColumn(), TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("fetch", total=len(normalise_tickers(tickers)))
-        fetched = fetch_prices(tickers, start, end, data_dir, progress=lambda _: progress.advance(task, 1))
+        advance = lambda _: progress.advance(task, 1)  # noqa: E731
+        fetched = (fetch_prices(tickers, start, end, data_dir, progress=advance) if interval == "1d" else
+                   fetch_intraday(tickers, interval, start, end, intraday_dir, prepost, progress=advance))
     for f in fetched:
         out.print(f"{f.ticker}: {f.action} {f.path} ({f.rows} rows){' - ' + f.note if f.note else ''}", soft_wrap=True)
 

@@ -11,7 +11,13 @@ instant ``t`` (a news timestamp) three things are derived:
   session whose close is strictly after ``t``. A closing price is struck at the close, so news at
   exactly 16:00 belongs to the next session.
 - ``first_bar``: the first session whose open is strictly after ``t``: the first daily bar a
-  strategy may trade at its open. This is the one point-in-time rule, :func:`is_public_before`.
+  strategy may trade at its open.
+
+The point-in-time rule is one function, :func:`first_bar_after`: news is public from the first bar
+whose *start* is strictly after ``available_at``, over any sorted sequence of bar starts. A daily
+session is a bar that starts at the session's open; an intraday bar starts at its timestamp. Daily
+mapping (:func:`map_events`) and the intraday news gate both call it. :func:`is_public_before` is the
+same rule for one bar.
 """
 
 from __future__ import annotations
@@ -67,9 +73,19 @@ def nyse_calendar() -> xc.ExchangeCalendar:
 
 
 def is_public_before(available_at: pd.Timestamp, bar_open: pd.Timestamp) -> bool:
-    """THE point-in-time rule: news may be acted on at a bar's open only if it was available
-    strictly before that open. News stamped exactly at the open is too late for that bar."""
+    """The point-in-time rule for one bar: news may be acted on at a bar's open only if it was
+    available strictly before that open. News stamped exactly at the open is too late for that bar."""
     return bool(available_at < bar_open)
+
+
+def first_bar_after(available_ns: np.ndarray, bar_starts_ns: np.ndarray) -> np.ndarray:
+    """THE point-in-time rule over a grid: for each instant, the position of the first bar whose
+    start is strictly after it (``len(bar_starts_ns)`` when there is none).
+
+    Both arrays are int64 UTC nanoseconds and ``bar_starts_ns`` ascends. ``side="right"`` skips a bar
+    starting exactly at the instant: :func:`is_public_before` for every bar at once.
+    """
+    return np.searchsorted(bar_starts_ns, available_ns, side="right")
 
 
 def map_event(available_at: pd.Timestamp, calendar: xc.ExchangeCalendar | None = None) -> SessionMapping:
@@ -89,8 +105,7 @@ def map_events(times: Iterable[pd.Timestamp], calendar: xc.ExchangeCalendar | No
     t = at.as_unit("ns").asi8
     _check_range(at, t, opens)
     react = np.searchsorted(closes, t, side="right")  # first close strictly after t
-    # side="right" finds the first open strictly after t: exactly is_public_before(t, open)
-    first = np.searchsorted(opens, t, side="right")
+    first = first_bar_after(t, opens)  # a daily bar starts at its session's open
     local_day = at.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
     regular = opens[react] <= t
     pre = ~regular & (local_day == sessions[react])
@@ -119,6 +134,21 @@ def session_closes(days: Iterable[pd.Timestamp], calendar: xc.ExchangeCalendar |
             f"not an NYSE session: {bad} (weekend, holiday or outside {CALENDAR_START}..{CALENDAR_END})"
         )
     return pd.Series(pd.to_datetime(closes[pos], utc=True), index=days, name="close_at")
+
+
+def bar_sessions(starts: pd.DatetimeIndex, calendar: xc.ExchangeCalendar | None = None
+                 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """For tz-aware bar starts: each bar's New York day and the session the calendar puts it in,
+    ``pre`` (before that day's open), ``regular`` (open <= start < close, early closes included) or
+    ``post`` (at or after the close); ``""`` where the day is not an NYSE session."""
+    sessions, opens, closes = _schedule(calendar or nyse_calendar())
+    days = starts.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize().as_unit("ns")
+    pos = sessions.get_indexer(days)
+    t = starts.tz_convert("UTC").as_unit("ns").asi8
+    is_session = pos >= 0
+    day_open, day_close = opens[pos], closes[pos]
+    labels = np.select([~is_session, t < day_open, t < day_close], ["", "pre", "regular"], default="post")
+    return days, labels
 
 
 @functools.lru_cache(maxsize=4)

@@ -110,7 +110,7 @@ def fetch_ticker(
     except NewsbtError:
         raise
     except Exception as exc:  # whatever the network or the library throws, said in one line
-        raise NewsbtError(f"could not download {ticker}: {_one_line(exc)}") from exc
+        raise NewsbtError(f"could not download {ticker}: {one_line(exc)}") from exc
     new = to_price_frame(raw, ticker)
     new = new[(new.index >= pd.Timestamp(first)) & (new.index <= pd.Timestamp(last))]
     if new.empty:
@@ -181,7 +181,7 @@ def to_price_frame(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     """
     if raw is None:
         raw = pd.DataFrame()
-    frame = _flat_columns(raw, ticker)
+    frame = flat_columns(raw, ticker)
     if "date" in {str(c).strip().lower() for c in frame.columns}:
         frame = frame.set_index([c for c in frame.columns if str(c).strip().lower() == "date"][0])
     if frame.empty:
@@ -222,7 +222,7 @@ def yfinance_download(ticker: str, start: dt.date, end: dt.date) -> pd.DataFrame
         import yfinance as yf
     except ImportError:
         raise NewsbtError(f"downloading prices needs yfinance, an optional extra: {INSTALL_HINT}") from None
-    with _captured_log("yfinance") as messages, warnings.catch_warnings():
+    with captured_log("yfinance") as messages, warnings.catch_warnings():
         warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")  # its pandas deprecations are not ours
         frame = yf.download(ticker, start=start.isoformat(), end=(end + dt.timedelta(days=1)).isoformat(),
                             interval="1d", auto_adjust=False, actions=False, progress=False, threads=False)
@@ -264,7 +264,7 @@ def _as_date(value: DateLike, name: str) -> dt.date:
         raise NewsbtError(f"{name} date {value!r} is not a date; expected YYYY-MM-DD") from None
 
 
-def _flat_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
+def flat_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     """yfinance gives (Price, Ticker) columns even for one ticker (or (Ticker, Price) when grouped
     by ticker): keep this ticker's slice, keyed by the price field alone."""
     if not isinstance(raw.columns, pd.MultiIndex):
@@ -297,13 +297,13 @@ def _checked(frame: pd.DataFrame, label: str, context: str) -> pd.DataFrame:
 
 
 @contextlib.contextmanager
-def _captured_log(name: str) -> Iterator[list[str]]:
+def captured_log(name: str) -> Iterator[list[str]]:
     """Collect a library logger's errors (instead of printing them, once each) while in the block."""
     messages: list[str] = []
 
     class Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            text = _one_line(record.getMessage())
+            text = one_line(record.getMessage())
             if text and text not in messages and not re.fullmatch(r"\d+ Failed downloads?:", text):
                 messages.append(text)
 
@@ -319,5 +319,5 @@ def _captured_log(name: str) -> Iterator[list[str]]:
         logger.propagate = propagate
 
 
-def _one_line(value: object) -> str:
+def one_line(value: object) -> str:
     return " ".join(str(value).split())

@@ -70,6 +70,11 @@ def load_prices(
 
 def read_price_file(path: Path) -> pd.DataFrame:
     """Parse and validate one price file into a frame indexed by date (float prices, int volume)."""
+    return validate_prices(read_csv_strings(path), path)
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every cell of a CSV file as a string; a malformed file is refused with its line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -77,7 +82,7 @@ def read_price_file(path: Path) -> pd.DataFrame:
     if not text.strip():
         raise located(path, None, "not a readable CSV file (it is empty)")
     header, rows = _csv_rows(text, path)
-    return validate_prices(pd.DataFrame(rows, columns=header, dtype=str), path)
+    return pd.DataFrame(rows, columns=header, dtype=str)
 
 
 def _csv_rows(text: str, path: Path) -> tuple[list[str], list[list[str]]]:
@@ -117,7 +122,7 @@ def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame
     frame = pd.DataFrame(index=raw.index)
     frame["date"] = _parse_dates(raw["date"], path, line_of)
     for col in PRICE_COLUMNS + ("volume",):
-        frame[col] = _parse_numbers(raw[col], col, path, line_of)
+        frame[col] = parse_numbers(raw[col], col, path, line_of)
     _check_rows(frame, path, line_of)
     out = frame.set_index("date")
     out["volume"] = out["volume"].astype("int64")
@@ -137,7 +142,7 @@ def _parse_dates(col: pd.Series, path: object, line_of) -> pd.Series:
     return parsed
 
 
-def _parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
+def parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
     text = col.str.strip()
     empty = text == ""
     if empty.any():

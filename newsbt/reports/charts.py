@@ -1,5 +1,10 @@
 """Charts: each traded ticker's closes with entries, exits and news marked (PNG files); a run's equity
-beside its benchmark's; figures as inline PNG for notebook output."""
+beside its benchmark's; figures as inline PNG for notebook output.
+
+Intraday runs get :func:`intraday_chart` instead: the ticker's bars as candles, one slot per bar (so
+overnight gaps and bars of different lengths take no space), pre- and post-market bars shaded, and
+each news item drawn just before the first bar that starts after it, labelled with its time.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,43 @@ def trade_chart(closes: pd.Series, trades: pd.DataFrame, news: Iterable[tuple[pd
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
         fig.autofmt_xdate()
+        with temporary_path(path) as tmp:
+            fig.savefig(tmp, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def intraday_chart(bars: pd.DataFrame, trades: pd.DataFrame, news: Iterable[tuple[pd.Timestamp, str]],
+                   path: Path, title: str) -> Path:
+    """Candles of ``bars`` (tz-aware index; open, high, low, close, nyse_session) with entries, exits
+    (at their fill prices, on the bar they filled at) and news (tz-aware times) marked."""
+    x = range(len(bars))
+    fig, ax = plt.subplots(figsize=(11, 4.5), dpi=100)
+    try:
+        rising = bars["close"] >= bars["open"]
+        ax.vlines(x, bars["low"], bars["high"], color="#34495e", linewidth=0.8)
+        ax.bar(x, (bars["close"] - bars["open"]).abs().clip(lower=1e-9), bottom=bars[["open", "close"]].min(axis=1),
+               width=0.6, color=rising.map({True: "#27ae60", False: "#c0392b"}), zorder=2)
+        for i in [i for i, s in enumerate(bars["nyse_session"]) if s != "regular"]:
+            ax.axvspan(i - 0.5, i + 0.5, color="#bdc3c7", alpha=0.35, linewidth=0, label=None)
+        slot = {t.tz_localize(None): i for i, t in enumerate(bars.index)}
+        for column, price, marker, label in (("entry_date", "entry_price", "^", "entry"),
+                                             ("exit_date", "exit_price", "v", "exit")):
+            found = [(slot[pd.Timestamp(t)], p) for t, p in zip(trades[column], trades[price]) if pd.Timestamp(t) in slot]
+            if found:
+                ax.scatter(*zip(*found), marker=marker, color="#2c3e50", s=60, zorder=3, label=label)
+        for i, (at, _headline) in enumerate(news):
+            position = int(bars.index.searchsorted(at, side="right")) - 0.5
+            ax.axvline(position, color="#8e44ad", linestyle=":", linewidth=1.2, label="news" if i == 0 else None)
+            ax.annotate(f"news {at.strftime('%H:%M')}", (position, ax.get_ylim()[1]), fontsize=8, color="#8e44ad",
+                        ha="left", va="top", xytext=(3, -3), textcoords="offset points")
+        step = max(1, len(bars) // 24)
+        ax.set_xticks(list(x)[::step], [t.strftime("%m-%d %H:%M") for t in bars.index[::step]], rotation=60,
+                      fontsize=7)
+        ax.set_title(f"{title} (grey: pre/post-market; New York time)")
+        ax.legend(loc="upper left", fontsize=8)
+        ax.grid(alpha=0.3)
         with temporary_path(path) as tmp:
             fig.savefig(tmp, format="png", bbox_inches="tight")
     finally:

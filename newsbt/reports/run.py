@@ -54,6 +54,20 @@ def summary(result: RunResult) -> dict[str, Any]:
         "open_positions_at_end": result.open_positions.astype({"entry_date": str}).to_dict("records"),
         "refused_orders": result.refused_orders.astype({"placed_date": str}).to_dict("records"),
         "tickers_without_data": list(result.idle_tickers),
+        **({"intraday": intraday_facts(result)} if spec.run.intraday else {}),
+    }
+
+
+def intraday_facts(result: RunResult) -> dict[str, Any]:
+    """Bars and sessions traded, and every suspect extended-hours print met with what was done to it."""
+    flagged = result.suspect_prints.reset_index()
+    return {
+        "bars": result.spec.run.bars,
+        "sessions": list(result.spec.run.sessions),
+        "suspect_prints_policy": result.spec.run.suspect_prints,
+        "suspect_prints": [
+            {"ticker": r.ticker, "bar": r.timestamp.isoformat(), "session": r.nyse_session, "open": r.open,
+             "high": r.high, "low": r.low, "close": r.close} for r in flagged.itertuples(index=False)],
     }
 
 
@@ -83,7 +97,8 @@ def write_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True, ch
     """Write the outputs of ``result`` straight into ``out_dir`` (a folder its caller publishes)."""
     facts = summary(result)
     files: dict[str, str] = {
-        "trades.csv": result.trades.round(PRICE_DECIMALS).to_csv(index=False, lineterminator="\n"),
+        "trades.csv": result.trades.round({c: PRICE_DECIMALS for c in result.trades.select_dtypes("number")})
+                                   .to_csv(index=False, lineterminator="\n"),
         "equity.csv": result.equity.round(PRICE_DECIMALS).rename("value").to_csv(
             index_label="date", date_format="%Y-%m-%d", lineterminator="\n"),
         "summary.json": json.dumps(facts, indent=2, sort_keys=False) + "\n",
@@ -103,6 +118,9 @@ def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
     from newsbt.reports.charts import trade_chart
 
     chart_dir.mkdir(parents=True, exist_ok=True)
+    if result.spec.run.intraday:
+        return [_intraday_chart(result, ticker, trades, chart_dir)
+                for ticker, trades in result.trades.groupby("ticker", sort=True)]
     paths = []
     for ticker, trades in result.trades.groupby("ticker", sort=True):
         news = [(e.available_at.tz_convert("America/New_York").tz_localize(None).normalize(), e.headline)
@@ -110,6 +128,32 @@ def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
         paths.append(trade_chart(result.closes[ticker].dropna(), trades, news, chart_dir / f"{ticker}.png",
                                  title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})"))
     return paths
+
+
+CHART_PAD = pd.Timedelta(hours=1)
+
+
+def _intraday_chart(result: RunResult, ticker: str, trades: pd.DataFrame, chart_dir: Path) -> Path:
+    from newsbt.reports.charts import intraday_chart
+
+    bars = result.intraday_bars[ticker]
+    news = [(e.available_at, e.headline) for e in result.events if ticker in e.tickers]
+    shown, news = chart_window(bars, trades, news)
+    return intraday_chart(shown, trades, news, chart_dir / f"{ticker}.png",
+                          title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})")
+
+
+def chart_window(bars: pd.DataFrame, trades: pd.DataFrame, news: list[tuple[pd.Timestamp, str]]
+                 ) -> tuple[pd.DataFrame, list[tuple[pd.Timestamp, str]]]:
+    """The bars an intraday chart shows, and its news: from an hour before the first entry (or the
+    news of the day before it, if earlier; whole hours) to an hour after the last exit."""
+    tz = bars.index.tz
+    entries = pd.to_datetime(trades["entry_date"]).dt.tz_localize(tz)
+    exits = pd.to_datetime(trades["exit_date"]).dt.tz_localize(tz)
+    news = [(at.tz_convert(tz), text) for at, text in news
+            if entries.min() - pd.Timedelta(days=1) <= at <= exits.max()]
+    first = min([entries.min(), *(at for at, _ in news)])
+    return bars.loc[first.floor("h") - CHART_PAD : exits.max() + CHART_PAD], news
 
 
 def run_page(facts: dict[str, Any], trades: pd.DataFrame, has_tearsheet: bool, charts: list[Path]) -> str:

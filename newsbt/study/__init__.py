@@ -1,7 +1,8 @@
 """Event studies: abnormal returns around news or price shocks, their tests, and the study report.
 
-Owns: ``model`` (market model, AR/CAR/CAAR), ``stats`` (significance tests), ``runner`` (study
-files, ``run_study``), ``newsevents`` (events from a headline store, in sentiment buckets), ``report``.
+Owns: ``model`` (market model, AR/CAR/CAAR), ``stats`` (significance tests), ``intraday`` (bar grids,
+bar 0), ``runner`` (study files, ``run_study``), ``newsevents`` (events from a headline store, in
+sentiment buckets), ``report``.
 May import: ``newsbt.reports``, ``newsbt.backtest``, ``newsbt.data``, ``newsbt.core``; never ``newsbt.sweep``.
 """
 

@@ -56,7 +56,7 @@ def write_study(outcome: StudyOutcome, reports_dir: Path) -> Path:
     """Write the report into ``reports_dir/<name>/study/``; returns the path of its index.html."""
     name_dir = Path(reports_dir) / outcome.name
     files = {**study_csvs(outcome), "summary.json": json.dumps(study_summary(outcome), indent=2) + "\n"}
-    plot = caar_plot(outcome.result)
+    plot = caar_plot(outcome.result, units(outcome))
     files["index.html"] = study_page(outcome, list(files))
     with report_lock(name_dir), staged(name_dir / "study") as folder:
         for name, text in files.items():
@@ -146,7 +146,13 @@ def source_label(outcome: StudyOutcome) -> str:
     return f"shocks beyond {scan.threshold_pct:g}% in {', '.join(scan.tickers)}{versus}"
 
 
-def caar_plot(result: EventStudyResult) -> bytes:
+def units(outcome: StudyOutcome) -> str:
+    """What relative positions count: trading days, or bars of an intraday study (``1h bars``)."""
+    run = outcome.study.spec.run
+    return f"{run.bars} bars" if run.intraday else "trading days"
+
+
+def caar_plot(result: EventStudyResult, unit: str = "trading days") -> bytes:
     """PNG of the CAAR path with its 95% band and the daily AAR; drawn on a bare Figure (Agg, no window)."""
     path = result.path
     fig = Figure(figsize=(9, 4.5), dpi=100)
@@ -158,7 +164,7 @@ def caar_plot(result: EventStudyResult) -> bytes:
     ax.plot(days, path["caar"] * 100, color="#c0392b", marker="o", markersize=3, label="CAAR")
     ax.axhline(0, color="#555", linewidth=0.8)
     ax.axvline(0, color="#555", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("trading days relative to day 0")
+    ax.set_xlabel(f"{unit} relative to {'bar' if 'bars' in unit else 'day'} 0")
     ax.set_ylabel("abnormal return, %")
     n = int(path["n"].iloc[0]) if len(path) else 0
     ax.set_title(f"CAAR, {n} event-ticker pairs, {result.model} model vs {result.market}")
@@ -174,7 +180,7 @@ def study_page(outcome: StudyOutcome, files: list[str]) -> str:
     result = outcome.result
     esc = html.escape
     intro = (f"{esc(source_label(outcome))}; {esc(result.model)} model against {esc(result.market)}, "
-             f"estimated on days {result.estimation[0]}..{result.estimation[1]}. "
+             f"estimated on {esc(units(outcome))} {result.estimation[0]}..{result.estimation[1]}. "
              f"{len(result.events)} event-ticker pairs studied, {len(result.skipped)} skipped. "
              f"Mean residual correlation r&#772; = {_fmt('{:.3f}', result.residual_correlation)} "
              "(used by the Kolari-Pynnönen adjustment for event-date clustering).")
@@ -182,7 +188,8 @@ def study_page(outcome: StudyOutcome, files: list[str]) -> str:
         f"<p>{intro}</p>",
         "<h2>Events</h2>", _events_table(outcome),
         "<h2>Cumulative average abnormal return</h2>",
-        f'<img src="{PLOT_NAME}" alt="CAAR with its 95% band, days {result.path.index[0]} to {result.path.index[-1]}">',
+        f'<img src="{PLOT_NAME}" alt="CAAR with its 95% band, {esc(units(outcome))} {result.path.index[0]} to '
+        f'{result.path.index[-1]}">',
         _caar_table(result),
         _buckets_section(outcome),
         '<p class="note">p-values are two-sided: Student t with N-1 degrees of freedom for the t tests, normal '

@@ -20,6 +20,10 @@ for all of them and once per bucket, reported side by side. ``[run]``
 start and end bound day 0 only; estimation windows reach back before ``start`` as far as they need.
 The event file path is relative to the working directory, like ``[run] events``. Everything after
 the pairs are built is ``newsbt.eventstudy.run_event_study``.
+
+With ``[run] bars = "1h"`` (and ``sessions``) the study runs on intraday bars, counted in bars from
+each event's first bar (see :mod:`newsbt.study.intraday`); ``[study] tickers`` is required and
+``market_bars`` gives the market's own bar size when it differs.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from newsbt.study.model import (
     DEFAULT_ESTIMATION, DEFAULT_PATH, DEFAULT_WINDOWS, EventPair, EventStudyResult, returns_from_prices,
     run_event_study,
 )
+from newsbt.data.intraday import BAR_SIZES, intraday_key, load_intraday, resolve_intraday_dir
 from newsbt.data.prices import fetch_hint
 from newsbt.data.sources import PriceSources, price_sources
+from newsbt.study.intraday import first_bars, grid_returns, session_grid
 from newsbt.data.shocks import find_shocks
 from newsbt.backtest.spec import BacktestSpec, apply_override, read_backtest_file, spec_from_dict, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, suggest
@@ -74,6 +80,7 @@ class StudySettings(StrictModel):
     path: Days = DEFAULT_PATH
     event_ids: tuple[str, ...] = ()
     categories: tuple[Category, ...] = ()
+    market_bars: Literal[BAR_SIZES] | None = Field(None, description="intraday: the market's bar size")
 
     @model_validator(mode="after")
     def _one_source(self) -> StudySettings:
@@ -172,6 +179,8 @@ def run_study(
     ``prices`` defaults to the price sources for ``data_dir`` (:func:`newsbt.data.sources.price_sources`).
     """
     study = source if isinstance(source, Study) else load_study(source, overrides)
+    if study.spec.run.intraday:
+        return _intraday_study(study, data_dir, prices)
     settings = study.settings
     sources = price_sources(data_dir)
     known = frozenset(prices if prices is not None else sources.tickers())
@@ -181,7 +190,31 @@ def run_study(
                   else _news_events(study, known))
     events = _select(study, candidates)
     tickers = dict.fromkeys([settings.market, *(t for e in events for t in e.tickers)])
-    returns = returns_from_prices(load(tickers))
+    return _outcome(study, events, returns_from_prices(load(tickers)))
+
+
+def _intraday_study(study: Study, data_dir: str | Path | None,
+                    prices: Mapping[str, pd.DataFrame] | None) -> StudyOutcome:
+    """The study on intraday bars: ``prices`` (keyed ``NVDA_1h``) default to the intraday files."""
+    settings, run = study.settings, study.spec.run
+    if settings.shocks or not settings.tickers:
+        raise study.error(None, 'an intraday study takes events = "<event file>" and tickers = [...]')
+    sizes = {**{t: run.bars for t in settings.tickers}, settings.market: settings.market_bars or run.bars}
+    if prices is None:
+        directory = resolve_intraday_dir(run.intraday_dir)
+        prices = {k: f for t, size in sizes.items() for k, f in load_intraday([t], size, directory).items()}
+    keys = {t: intraday_key(t, size) for t, size in sizes.items()}
+    frames = {t: prices[k] for t, k in keys.items()}
+    grid = session_grid(frames[settings.tickers[0]], run.sessions)
+    known = frozenset(price_sources(data_dir).tickers()) | set(keys)
+    events = _event_file(study, known)
+    day0 = first_bars(events, grid)
+    studied = [StudiedEvent(e, day0[e.event_id], settings.tickers) for e in events if e.event_id in day0]
+    return _outcome(study, _select(study, studied), grid_returns(frames, grid, run.sessions))
+
+
+def _outcome(study: Study, events: list[StudiedEvent], returns: pd.DataFrame) -> StudyOutcome:
+    """The study of ``events``, and one study per sentiment bucket when the events carry buckets."""
     result = _run(study, returns, events)
     present = [b for b in BUCKETS if any(e.bucket == b for e in events)]
     buckets = tuple((b, _run(study, returns, [e for e in events if e.bucket == b])) for b in present)
@@ -217,13 +250,18 @@ def _check_tickers(study: Study, known: frozenset[str]) -> None:
             raise study.error(key, f"no prices for {', '.join(missing)}; download them with: {fetch_hint(missing)}")
 
 
-def _news_events(study: Study, known: frozenset[str]) -> list[StudiedEvent]:
-    """Every event of the file, day 0 at its reaction day."""
+def _event_file(study: Study, known: frozenset[str]) -> tuple[Event, ...]:
     settings = study.settings
     if not settings.events.is_file():
         raise study.error("events", f"no event file {settings.events} (a relative path is read from the working "
                                     f"directory, {Path.cwd()})")
-    events = load_events(settings.events, known)
+    return load_events(settings.events, known)
+
+
+def _news_events(study: Study, known: frozenset[str]) -> list[StudiedEvent]:
+    """Every event of the file, day 0 at its reaction day."""
+    settings = study.settings
+    events = _event_file(study, known)
     reaction = event_timing(events)["reaction_day"]
     return [StudiedEvent(e, reaction[e.event_id], settings.tickers or e.tickers) for e in events]
 
@@ -261,7 +299,7 @@ def _select(study: Study, candidates: list[StudiedEvent]) -> list[StudiedEvent]:
         c for c in candidates
         if (not settings.event_ids or c.event.event_id in settings.event_ids)
         and (not settings.categories or c.event.category in settings.categories)
-        and start <= c.day0 <= end
+        and start <= c.day0.normalize() <= end
     ]
     if not chosen:
         raise study.error(None, f"no event to study: none of the {len(candidates)} events passes the filters "

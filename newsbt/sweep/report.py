@@ -31,14 +31,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from newsbt.backtest.inputs import run_spec  # noqa: E402
+from newsbt.backtest.inputs import load_prices_for, run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
 from newsbt.core.publish import report_lock, staged  # noqa: E402
 from newsbt.reports.figures import fmt, label  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
-from newsbt.data.sources import price_sources  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
 from newsbt.reports.run import write_run_files, write_tearsheet  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
@@ -58,7 +57,7 @@ def write_sweep_report(
     """Publish every output of the sweep (see the module docstring); returns the path of ``index.html``."""
     sweep = outcome.sweep
     best = best_combination(outcome.table, sweep.settings.metric)
-    prices = prices if prices is not None else price_sources(data_dir).load(sweep.tickers)
+    prices = prices if prices is not None else load_prices_for(sweep.spec, data_dir, tickers=sweep.tickers)
     best_result = Result(run_spec(sweep.spec_for(best), prices, data_dir)) if best is not None else None
     with report_lock(outcome.directory.parent), \
             staged(outcome.directory, keep=lambda name: name in STORE_ENTRIES) as folder:

@@ -34,10 +34,9 @@ import pandas as pd
 from pydantic import Field, ValidationError
 
 from newsbt.sweep import grid
-from newsbt.backtest.inputs import load_events_for, load_signals_for
+from newsbt.backtest.inputs import load_events_for, load_prices_for, load_signals_for
 from newsbt.backtest.engine import required_tickers
 from newsbt.core.errors import NewsbtError, located
-from newsbt.data.sources import price_sources
 from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_params
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest
@@ -192,6 +191,9 @@ def _settings(raw: Mapping[str, Any], source: object, text: str, overridden: fro
 
 
 def _check_choices(spec: BacktestSpec, settings: SweepSettings, names: Iterable[str]) -> None:
+    if settings.engine == "fast" and spec.run.intraday:
+        raise NewsbtError(f'[sweep] engine = "fast" handles daily bars only, not bars = "{spec.run.bars}"; '
+                          'use engine = "backtrader"')
     if settings.engine == "fast" and not has_fast_engine(spec.strategy.name):
         raise NewsbtError(f'[sweep] engine = "fast": strategy {spec.strategy.name!r} has no fast form; '
                           'use engine = "backtrader"')
@@ -242,7 +244,7 @@ def run_sweep(
     if backend not in ("local", "dask"):
         raise NewsbtError(f"unknown backend {backend!r}; expected 'local' or 'dask'")
     if prices is None:
-        prices = price_sources(data_dir).load(sweep.tickers)
+        prices = load_prices_for(sweep.spec, data_dir, tickers=sweep.tickers)
     setup = WorkerSetup(sweep.spec, sweep.combinations, sweep.settings.engine, dict(prices),
                         tuple(load_events_for(sweep.spec, data_dir)), load_signals_for(sweep.spec))
     store = SweepStore(Path(reports_dir) / sweep.spec.run.name / "sweep")
