@@ -1,7 +1,7 @@
 """Trade headline sentiment from a news store: follow it or fade it when the news flow is unusual.
 
 At each close the strategy reads the news signals of the next session (``NewsbtStrategy.news_signals``:
-only stories public before that session's open, see ``newsbt.data.newssignals``). A ticker whose
+only stories public before that session's open, see ``newsbt.data.news.signals``). A ticker whose
 stories' mean sentiment (scorer ``scorer``) is at least ``min_sentiment`` away from 0, on a session
 whose abnormal news volume is at least ``min_abnormal_volume`` (None: no volume filter), is bought
 (``mode = "follow"`` and good news, or ``"fade"`` and bad news) or sold short (the other two cases;

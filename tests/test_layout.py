@@ -84,7 +84,7 @@ def test_the_core_does_not_import_the_builtin_strategies():
     assert done.stdout.strip() == "False", done.stderr
 
 
-@pytest.mark.parametrize("package", ["core", "data", "backtest", "reports", "sweep", "study"])
+@pytest.mark.parametrize("package", ["core", "data", "data.news", "backtest", "backtest.fast", "reports", "sweep", "study", "cli"])
 def test_each_subpackage_says_what_it_owns_and_may_import(package):
     doc = __import__(f"newsbt.{package}", fromlist=["_"]).__doc__
     assert doc and "Owns:" in doc and "May import:" in doc

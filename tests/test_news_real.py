@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from newsbt.cli import main
-from newsbt.data.newsstore import read_store
+from newsbt.data.news.store import read_store
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.realdata

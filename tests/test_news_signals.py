@@ -20,12 +20,12 @@ from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.data.calendar import nyse_calendar
 from newsbt.data.newsgate import NewsGate
-from newsbt.data.newsrows import validate_rows
-from newsbt.data.newssignals import daily_signals
-from newsbt.data.newsstore import import_news, read_store, replace_stories
-from newsbt.data.newsstories import build_stories
-from newsbt.data import sentiment
-from newsbt.data.sentiment import get_scorer, register_scorer, score_headlines, scorer_names
+from newsbt.data.news.rows import validate_rows
+from newsbt.data.news.signals import daily_signals
+from newsbt.data.news.store import import_news, read_store, replace_stories
+from newsbt.data.news.stories import build_stories
+from newsbt.data.news import sentiment
+from newsbt.data.news.sentiment import get_scorer, register_scorer, score_headlines, scorer_names
 from strategies.news_sentiment import NewsSentiment, signal_side
 from tests.test_news_reaction import flat, prices
 

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from newsbt.cli import main
 from newsbt.core.errors import NewsbtError
 from newsbt.data.events import event_timing, parse_events
-from newsbt.data.newsfeeds import read_feed
-from newsbt.data.newsrows import DateOnlyPolicy, validate_rows
-from newsbt.data.newsstore import coverage, coverage_gaps, import_news, read_store
-from newsbt.data.newsstories import StoryRule, build_stories, words
+from newsbt.data.news.feeds import read_feed
+from newsbt.data.news.rows import DateOnlyPolicy, validate_rows
+from newsbt.data.news.store import coverage, coverage_gaps, import_news, read_store
+from newsbt.data.news.stories import StoryRule, build_stories, words
 
 KNOWN = {"NVDA", "AMD", "AAPL"}
 HEADER = "published_at,ticker,headline,source,url,dataset\n"

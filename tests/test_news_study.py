@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from newsbt.core.errors import NewsbtError
-from newsbt.data.newsstore import import_news, read_store, replace_stories
-from newsbt.data.sentiment import score_headlines
+from newsbt.data.news.store import import_news, read_store, replace_stories
+from newsbt.data.news.sentiment import score_headlines
 from newsbt.reports.htmlpage import SORT_SCRIPT, link
 from newsbt.study.runner import StudyOutcome, run_study
 from tests.conftest import write_price_files

@@ -73,7 +73,7 @@ def run_backtest(
     signals: pd.DataFrame | None = None,
 ) -> RunResult:
     """Run ``spec`` on ``prices`` (ticker -> validated frame); ``events`` and the headline-store
-    ``signals`` (``newsbt.data.newssignals``) go to the strategy's news gate as they are."""
+    ``signals`` (``newsbt.data.news.signals``) go to the strategy's news gate as they are."""
     cls = strategy_cls or get_strategy(spec.strategy.name)
     params = cls.Params.model_validate(spec.strategy.params)
     frames = {t: _run_bars(spec, prices, t) for t in params.required_tickers()}

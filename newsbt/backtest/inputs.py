@@ -14,8 +14,8 @@ from newsbt.backtest.spec import BacktestSpec
 from newsbt.core.errors import NewsbtError
 from newsbt.data.events import Event, load_events
 from newsbt.data.intraday import available_intraday, load_intraday, resolve_intraday_dir
-from newsbt.data.newssignals import daily_signals
-from newsbt.data.newsstore import coverage_gaps, read_store
+from newsbt.data.news.signals import daily_signals
+from newsbt.data.news.store import coverage_gaps, read_store
 from newsbt.data.sources import price_sources
 
 

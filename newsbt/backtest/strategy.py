@@ -76,7 +76,7 @@ class NewsbtStrategy(bt.Strategy):
 
     def news_signals(self) -> pd.DataFrame:
         """Headline-store signals (index ticker) a decision at today's close may act on, through the
-        same gate as ``public_news``; empty on a day without news (see ``newsbt.data.newssignals``)."""
+        same gate as ``public_news``; empty on a day without news (see ``newsbt.data.news.signals``)."""
         return self.news.signals(self.today)
 
     def has_bar(self, data: bt.AbstractDataBase) -> bool:

@@ -1,7 +1,8 @@
 """The command line, ``newsbt``: the top layer. Each command group lives in its own module here.
 
-May import: anything in newsbt. ``commands`` holds the app and the run/sweep/study/events commands;
-``data`` the data group; ``news`` the news store group (import, score, stats).
+Owns: ``common`` (consoles, shared options, progress), ``commands`` (the app and the
+run/sweep/study/strategies/events commands), ``data`` (list, fetch, pack), ``news`` (import, score, stats).
+May import: anything in newsbt.
 """
 
 from newsbt.cli.commands import app, main

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from newsbt.cli.common import DataDir, out
-from newsbt.data.newsrows import DateOnlyPolicy
-from newsbt.data.newsstore import DEFAULT_STORE
+from newsbt.data.news.rows import DateOnlyPolicy
+from newsbt.data.news.store import DEFAULT_STORE
 
 news_app = typer.Typer(help="Headline stores: import feeds, score sentiment, show coverage.", no_args_is_help=True)
 Store = Annotated[Path, typer.Option("--store", help="News store directory.")]
@@ -31,8 +31,8 @@ def news_import(
     min_similarity: Annotated[float, typer.Option(help="Headline word overlap (Jaccard) to be one story.")] = 0.8,
 ) -> None:
     """Validate news files and build the store: rows, de-duplicated stories, each on the NYSE calendar."""
-    from newsbt.data.newsstore import import_news
-    from newsbt.data.newsstories import StoryRule
+    from newsbt.data.news.store import import_news
+    from newsbt.data.news.stories import StoryRule
     from newsbt.data.prices import available_tickers, resolve_data_dir
 
     began = time.perf_counter()
@@ -50,8 +50,8 @@ def news_score(
         "--scorer", help="A registered scorer (repeatable; default: lm and vader).")] = None,
 ) -> None:
     """Add headline sentiment to every story (score_<scorer> columns), offline and deterministic."""
-    from newsbt.data.newsstore import read_store, replace_stories
-    from newsbt.data.sentiment import score_headlines
+    from newsbt.data.news.store import read_store, replace_stories
+    from newsbt.data.news.sentiment import score_headlines
 
     news = read_store(store)
     stories = news.stories.copy()
@@ -68,7 +68,7 @@ def news_stats(store: Store = DEFAULT_STORE) -> None:
     """Rows, stories and the date-only share per ticker and month: see a feed's gaps before trusting it."""
     from rich.markup import escape
 
-    from newsbt.data.newsstore import coverage, read_store
+    from newsbt.data.news.store import coverage, read_store
 
     news = read_store(store)
     table = Table("ticker", "month", "rows", "stories", "date-only", box=None)

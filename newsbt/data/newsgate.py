@@ -18,7 +18,7 @@ If a ticker has no bar at that next session, its order simply fills at its next 
 earlier. Each event's ``first_bar`` and ``reaction_day`` are mapped once, up front; a query is two
 binary searches over the sorted ``first_bar`` array.
 
-News signals from a headline store (:mod:`newsbt.data.newssignals`, keyed by the session whose open
+News signals from a headline store (:mod:`newsbt.data.news.signals`, keyed by the session whose open
 their stories precede) pass the same gate by the same horizon: at bar t a strategy gets the signal
 rows of session ``horizon(t)``, computed only from stories whose ``first_bar`` is at or before it.
 """

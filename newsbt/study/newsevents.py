@@ -1,7 +1,7 @@
 """Events from a headline store: the ticker-sessions with the most unusual news flow, split by sentiment.
 
 ``[study] news = {store = "data/news", scorer = "lm", top_pct = 10}`` takes every (ticker, session)
-of the store's daily signals (:mod:`newsbt.data.newssignals`) with news and with day 0 inside ``[run]``
+of the store's daily signals (:mod:`newsbt.data.news.signals`) with news and with day 0 inside ``[run]``
 start..end, keeps those whose abnormal news volume is in the top ``top_pct`` % of them, and puts each in the
 bucket of its mean sentiment's sign: ``positive``, ``negative`` or ``neutral`` (exactly 0). Day 0 is
 the session the stories were first tradable at (their ``first_bar``): news out during a session
@@ -24,8 +24,8 @@ from pydantic import Field
 from newsbt.core.errors import NewsbtError
 from newsbt.core.validation import StrictModel
 from newsbt.data.events import Category, Event
-from newsbt.data.newssignals import DEFAULT_WINDOW, daily_signals
-from newsbt.data.newsstore import read_store
+from newsbt.data.news.signals import DEFAULT_WINDOW, daily_signals
+from newsbt.data.news.store import read_store
 
 BUCKETS = ("positive", "negative", "neutral")
 

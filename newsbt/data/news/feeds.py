@@ -2,7 +2,7 @@
 
 Each adapter turns a file into rows of plain strings, one per (headline, ticker), with the place it
 came from (``file:line``, or ``file: item N`` inside a JSON array) so that validation can point at
-it. Nothing is parsed or checked here beyond the file's shape; :mod:`newsbt.data.newsstore` does that.
+it. Nothing is parsed or checked here beyond the file's shape; :mod:`newsbt.data.news.store` does that.
 
 Shapes, recognised by the file's header or keys:
 

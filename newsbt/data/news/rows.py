@@ -1,6 +1,6 @@
 """Headline rows, validated and put on the NYSE calendar: honest times, every bad row reported.
 
-Input is the raw text of :func:`newsbt.data.newsfeeds.read_feed`. A ``published_at`` is one of:
+Input is the raw text of :func:`newsbt.data.news.feeds.read_feed`. A ``published_at`` is one of:
 
 - ISO 8601 with a UTC offset (``2025-01-27T08:25:00-05:00``, ``...Z``): an exact instant;
 - a time without an offset: refused, unless the user states the feed's zone (``timezone``, e.g.

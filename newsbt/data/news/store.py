@@ -5,7 +5,7 @@ A store is a directory (default ``data/news/``, git-ignored: feeds have their ow
 | file | what it holds |
 |---|---|
 | ``rows.parquet`` | every input row: place (``file:line``), ticker, headline, source, url, dataset, published_at (UTC, empty when date only), date_only, available_at, session, first_bar, reaction_day, story_id |
-| ``stories.parquet`` | one row per story (:mod:`newsbt.data.newsstories`), plus a ``score_<name>`` column per scorer once ``newsbt news score`` ran |
+| ``stories.parquet`` | one row per story (:mod:`newsbt.data.news.stories`), plus a ``score_<name>`` column per scorer once ``newsbt news score`` ran |
 | ``store.json`` | how it was built: files, date_only policy, timezone, the story rule, counts |
 
 A store is written whole or not at all: everything is validated first, then written into a temporary
@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 
 from newsbt.core.errors import NewsbtError
-from newsbt.data.newsfeeds import read_feed
-from newsbt.data.newsrows import DateOnlyPolicy, validate_rows
-from newsbt.data.newsstories import StoryRule, build_stories
+from newsbt.data.news.feeds import read_feed
+from newsbt.data.news.rows import DateOnlyPolicy, validate_rows
+from newsbt.data.news.stories import StoryRule, build_stories
 
 DEFAULT_STORE = Path("data/news")
 ROWS, STORIES, META = "rows.parquet", "stories.parquet", "store.json"
