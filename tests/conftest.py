@@ -11,31 +11,27 @@ import pandas as pd
 import pytest
 
 
+def real_path(variable: str, what: str, is_file: bool = False) -> Path:
+    """The real data named by ``variable``; the test is skipped (loudly) when it is unset or missing."""
+    value = os.environ.get(variable)
+    if not value or not (Path(value).is_file() if is_file else Path(value).is_dir()):
+        pytest.skip(f"{variable} is not set to {what} (.ci/run sets it)")
+    return Path(value)
+
+
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
-    """The real prices; tests that need them are skipped (loudly) when NEWSBT_DATA_DIR is unset."""
-    value = os.environ.get("NEWSBT_DATA_DIR")
-    if not value or not Path(value).is_dir():
-        pytest.skip("NEWSBT_DATA_DIR is not set to the real price directory (.ci/run sets it)")
-    return Path(value)
+    return real_path("NEWSBT_DATA_DIR", "the real price directory")
 
 
 @pytest.fixture(scope="session")
 def real_news_file() -> Path:
-    """The real headlines CSV; tests that need it are skipped (loudly) when NEWSBT_NEWS_FILE is unset."""
-    value = os.environ.get("NEWSBT_NEWS_FILE")
-    if not value or not Path(value).is_file():
-        pytest.skip("NEWSBT_NEWS_FILE is not set to the real headlines CSV (.ci/run sets it)")
-    return Path(value)
+    return real_path("NEWSBT_NEWS_FILE", "the real headlines CSV", is_file=True)
 
 
 @pytest.fixture(scope="session")
 def real_intraday_dir() -> Path:
-    """The real intraday bars; tests that need them are skipped (loudly) when NEWSBT_INTRADAY_DIR is unset."""
-    value = os.environ.get("NEWSBT_INTRADAY_DIR")
-    if not value or not Path(value).is_dir():
-        pytest.skip("NEWSBT_INTRADAY_DIR is not set to the real intraday directory (.ci/run sets it)")
-    return Path(value)
+    return real_path("NEWSBT_INTRADAY_DIR", "the real intraday directory")
 
 
 class NetworkUsed(AssertionError):
