@@ -19,6 +19,8 @@ from newsbt import api
 from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
+from newsbt.reports.parallel import start_workers
+from newsbt.reports.run import warm_reports
 from newsbt.cli.common import (
     NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
 )
@@ -36,6 +38,7 @@ def run(
 ) -> None:
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
+    start_workers(warm_reports)  # report workers import QuantStats while prices load and the backtest runs
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NewsCoverageWarning)
@@ -100,6 +103,7 @@ def sweep(
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
+    start_workers(warm_reports)  # the report's workers import QuantStats while the sweep runs
     out.print(planned.describe(), soft_wrap=True)
     prices = price_sources(data_dir).load(planned.tickers, (planned.spec.run.start, planned.spec.run.end))
     note_sample(prices, data_dir)
