@@ -115,3 +115,25 @@ def test_a_run_drawn_in_parallel_writes_the_files_it_writes_in_order(tmp_path, m
         if name.suffix != ".html":
             assert (tmp_path / "parallel" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
     assert (tmp_path / "parallel" / "index.html").read_text() == (tmp_path / "serial" / "index.html").read_text()
+
+
+@forks
+def test_a_command_that_fails_after_starting_workers_lets_them_go(tmp_path, capsys, monkeypatch):
+    from newsbt.cli import commands, main
+
+    started: list[bool] = []
+
+    def start(warm):
+        start_workers(warm)
+        started.append(parallel._warm is not None)
+
+    monkeypatch.setattr(commands, "start_workers", start)
+
+    (tmp_path / "bad.toml").write_text('[run]\nname = "bad"\nstart = 2024-01-01\nend = 2024-01-31\n'
+                                       'benchmark = "BMK"\n[strategy]\nname = "crash_dip"\ntickers = ["AAA"]\n')
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "bad.toml"), "--data-dir", str(tmp_path / "no_prices"),
+              "--reports-dir", str(tmp_path / "reports")])
+    assert exit_.value.code == 1
+    assert "prices" in capsys.readouterr().err  # the spec was read, the workers started: prices are missing
+    assert started == [True] and parallel._warm is None

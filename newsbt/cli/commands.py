@@ -19,7 +19,7 @@ from newsbt import api
 from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
-from newsbt.reports.parallel import start_workers
+from newsbt.reports.parallel import start_workers, stop_workers
 from newsbt.reports.run import warm_reports
 from newsbt.cli.common import (
     NEW_YORK, DataDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
@@ -248,3 +248,5 @@ def main(argv: list[str] | None = None) -> None:
     except NewsbtError as exc:
         err.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False)
         raise SystemExit(1) from None
+    finally:
+        stop_workers()  # report workers that a command started and did not use (it failed first)
