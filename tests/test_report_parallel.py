@@ -137,3 +137,15 @@ def test_a_command_that_fails_after_starting_workers_lets_them_go(tmp_path, caps
     assert exit_.value.code == 1
     assert "prices" in capsys.readouterr().err  # the spec was read, the workers started: prices are missing
     assert started == [True] and parallel._warm is None
+
+
+@forks
+def test_started_workers_are_not_used_from_another_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    start_workers(warm_nothing)
+    monkeypatch.chdir(tmp_path / "b")
+    draw_all([functools.partial(write_pid, Path("out")), functools.partial(write_pid, Path("out2"))])
+    assert (tmp_path / "b" / "out").exists() and (tmp_path / "b" / "out2").exists()
+    assert not (tmp_path / "a" / "out").exists() and parallel._warm is None

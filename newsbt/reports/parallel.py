@@ -9,7 +9,8 @@ the tasks run in this process, in order. The files are the same either way.
 A command that knows early that it will draw (``newsbt run``, ``newsbt sweep``) calls
 :func:`start_workers` first: the workers then import QuantStats (~1 s) while this process loads prices
 and backtests. Tasks go to those workers pickled; a task that cannot be pickled (a function defined
-inside another) sends the whole report down the fork-at-draw-time path instead.
+inside another), or a working directory changed since, sends the whole report down the
+fork-at-draw-time path instead.
 
 Each task writes its own file(s) and returns nothing. When a task fails, the others still finish and
 the first failure (in task order) is raised here, as the task raised it.
@@ -28,6 +29,7 @@ Task = Callable[[], object]
 
 _TASKS: Sequence[Task] = ()  # the tasks of a pool forked at draw time: its workers inherit them, by index
 _warm: ProcessPoolExecutor | None = None  # workers started by start_workers, used by the next draw_all
+_warm_cwd = ""  # the working directory they were started in (relative paths resolve there)
 
 
 def workers_for(n_tasks: int) -> int:
@@ -40,10 +42,11 @@ def workers_for(n_tasks: int) -> int:
 def start_workers(warm: Callable[[], object]) -> None:
     """Fork the workers of the next :func:`draw_all` now; each runs ``warm`` (a module-level function,
     e.g. imports) at once, while this process goes on. Replaces workers started earlier and not used."""
-    global _warm
+    global _warm, _warm_cwd
     stop_workers()
     n_workers = workers_for(os.cpu_count() or 1)
     if n_workers > 1:
+        _warm_cwd = os.getcwd()
         _warm = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=warm)
         _warm.submit(int)  # a fork pool starts all its workers on its first task
 
@@ -63,7 +66,7 @@ def draw_all(tasks: Sequence[Task], warm: Callable[[], object] | None = None) ->
     """
     global _warm
     pool, _warm = _warm, None
-    if pool is not None and all(_picklable(task) for task in tasks):
+    if pool is not None and _warm_cwd == os.getcwd() and all(_picklable(task) for task in tasks):
         _wait(pool, [pool.submit(task) for task in tasks])
         return
     if pool is not None:
