@@ -149,3 +149,10 @@ def test_started_workers_are_not_used_from_another_working_directory(tmp_path, m
     draw_all([functools.partial(write_pid, Path("out")), functools.partial(write_pid, Path("out2"))])
     assert (tmp_path / "b" / "out").exists() and (tmp_path / "b" / "out2").exists()
     assert not (tmp_path / "a" / "out").exists() and parallel._warm is None
+
+
+def test_in_a_notebook_kernel_the_tasks_run_in_its_own_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    paths = [tmp_path / f"n{i}" for i in range(3)]
+    draw_all([functools.partial(write_pid, p) for p in paths])
+    assert pids(paths) == {os.getpid()}

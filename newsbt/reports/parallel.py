@@ -3,8 +3,8 @@
 A report is a handful of independent, CPU-bound files (QuantStats' tearsheet ~2 s, a trade chart
 ~0.15 s each, heatmaps). :func:`draw_all` runs them on a pool of forked processes, one per core, so a
 report costs about its slowest file instead of the sum. Fork only: workers inherit what this process
-imported, and where fork is unavailable or unsafe (Windows, macOS), or there is one core or one task,
-the tasks run in this process, in order. The files are the same either way.
+imported, and where fork is unavailable or unsafe (Windows, macOS, a notebook kernel with its inline
+backend and its threads), or there is one core or one task, the tasks run in this process, in order. The files are the same either way.
 
 A command that knows early that it will draw (``newsbt run``, ``newsbt sweep``) calls
 :func:`start_workers` first: the workers then import QuantStats (~1 s) while this process loads prices
@@ -25,6 +25,8 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from newsbt.reports.backend import in_notebook
+
 Task = Callable[[], object]
 
 _TASKS: Sequence[Task] = ()  # the tasks of a pool forked at draw time: its workers inherit them, by index
@@ -34,7 +36,7 @@ _warm_cwd = ""  # the working directory they were started in (relative paths res
 
 def workers_for(n_tasks: int) -> int:
     """How many processes draw ``n_tasks`` files: one per core; 1 (this process) where fork is not safe."""
-    if sys.platform != "linux" or n_tasks < 2:
+    if sys.platform != "linux" or n_tasks < 2 or in_notebook():
         return 1
     return max(1, min(os.cpu_count() or 1, n_tasks))
 
