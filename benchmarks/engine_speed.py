@@ -18,12 +18,13 @@ Sections (each figure is one measurement on a machine that may be shared; compar
 4. a crash_dip sweep of ``--big`` combinations as a whole ``newsbt sweep`` command (DSR, PBO,
    heatmaps, the best run's report), with the peak memory of all its processes;
 5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid) and
-   where a run's time goes.
+   where each one's time goes, phase by phase in a fresh process (``--only-commands``: this section only).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -245,32 +246,82 @@ def big_sweep(combinations: int) -> tuple[float, float]:
     return seconds, sampler.peak_pss / 2**20
 
 
-# --- 5. where a run's time goes -------------------------------------------------------------------
+# --- 5. where a whole command's time goes ---------------------------------------------------------
 
-def run_breakdown() -> dict[str, float]:
-    """Seconds per phase of ``newsbt run backtests/ai_crash_dip.toml``, in one process."""
-    out = {}
-    code = "import time; t = time.perf_counter(); import newsbt.cli; print(time.perf_counter() - t)"
-    out["imports (newsbt.cli, fresh process)"] = float(subprocess.run([sys.executable, "-c", code], cwd=ROOT,
-                                                        check=True, capture_output=True, text=True).stdout)
+def phases(command: str) -> dict[str, float]:
+    """Seconds per phase of ``newsbt run backtests/ai_crash_dip.toml`` (``command`` "run") or ``newsbt sweep``
+    of the 48-grid ("sweep"), in a fresh process doing what the command does, step by step."""
+    code = ("import sys, time; t = time.perf_counter(); import newsbt.cli; imported = time.perf_counter() - t; "
+            f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import engine_speed; "
+            f"engine_speed.print_phases_json({command!r}, t, imported)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def print_phases_json(command: str, started: float, imported: float) -> None:
+    """The body of :func:`phases`, run in that fresh process once it has imported ``newsbt.cli``."""
     from newsbt import api
+    from newsbt.reports import parallel
     from newsbt.reports import run as report
 
-    spec = api.load_spec(ROOT / "backtests" / "ai_crash_dip.toml")
-    prices, out["loading prices"] = timed(api.load_prices_for, spec)
-    result, out["backtest (engine fast, cached)"] = timed(api.run, spec, prices=prices)
+    out = {"imports (newsbt.cli)": imported}
     with tempfile.TemporaryDirectory() as tmp:
-        _, out["tearsheet (QuantStats)"] = timed(report.write_tearsheet, result.returns, result.benchmark_returns,
-                                                 Path(tmp) / "t.html", "t")
-        _, out["trade charts"] = timed(report.write_trade_charts, result.run, Path(tmp) / "charts")
-        _, out["all report files"] = timed(result.write, Path(tmp) / "all")
-    return out
+        (_run_phases if command == "run" else _sweep_phases)(api, parallel, report, Path(tmp), out)
+    out["total (references excluded)"] = time.perf_counter() - started - sum(
+        seconds for phase, seconds in out.items() if phase.startswith("(reference"))
+    print(json.dumps(out))
+
+
+def _run_phases(api, parallel, report, tmp: Path, out: dict[str, float]) -> None:
+    spec = api.load_spec(ROOT / "backtests" / "ai_crash_dip.toml")
+    parallel.start_workers(report.warm_reports)  # as the command does: workers import QuantStats meanwhile
+    prices, out["loading prices"] = timed(api.load_prices_for, spec)
+    result, out["backtest (engine fast, compiled code from the cache)"] = timed(api.run, spec, prices=prices)
+    (drawings, files), out["figures, trades, summary, page (text files)"] = timed(
+        report.plan_run_files, result.run, tmp / "run")
+    _, out[f"tearsheet + {len(drawings) - 1} trade charts, drawn side by side"] = timed(parallel.draw_all, drawings)
+    _, out["writing the text files"] = timed(report.write_texts, tmp / "run", files)
+    # for reference, outside the command's total: the same drawings one after the other
+    drawings, _ = report.plan_run_files(result.run, tmp / "again")
+    _, out["(reference: the tearsheet alone)"] = timed(drawings[0])
+    _, out["(reference: the trade charts, one after the other)"] = timed(lambda: [d() for d in drawings[1:]])
+
+
+def _sweep_phases(api, parallel, report, tmp: Path, out: dict[str, float]) -> None:
+    from newsbt.data.sources import price_sources
+    from newsbt.sweep.report import write_sweep_report
+    from newsbt.sweep.runner import plan_sweep, run_sweep
+
+    planned, out["planning the grid"] = timed(plan_sweep, ROOT / "backtests" / "ai_crash_dip_sweep.toml")
+    parallel.start_workers(report.warm_reports)
+    prices, out["loading prices"] = timed(price_sources(None).load, planned.tickers,
+                                          (planned.spec.run.start, planned.spec.run.end))
+    outcome, out[f"sweep phase ({len(planned.combinations)} combinations, compiled code from the cache)"] = timed(
+        run_sweep, planned, reports_dir=tmp, resume=False, prices=prices)
+    _, out["report: best rerun, DSR/PBO, walk-forward, 2 tearsheets, charts, heatmaps side by side"] = timed(
+        write_sweep_report, outcome, prices=prices, tearsheets=True)
+
+
+def print_phases(title: str, figures: dict[str, float]) -> None:
+    print(f"\nwhere {title}'s time goes (a fresh process, phase by phase):")
+    for phase, seconds in figures.items():
+        print(f"  {phase:<96}{seconds:>7.2f} s")
+
+
+def whole_commands() -> None:
+    print(f"newsbt run backtests/ai_crash_dip.toml, whole command: "
+          f"{newsbt_cmd('run', 'backtests/ai_crash_dip.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
+    print(f"newsbt sweep backtests/ai_crash_dip_sweep.toml (48), whole command: "
+          f"{newsbt_cmd('sweep', 'backtests/ai_crash_dip_sweep.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
+    print_phases("newsbt run backtests/ai_crash_dip.toml", phases("run"))
+    print_phases("newsbt sweep backtests/ai_crash_dip_sweep.toml", phases("sweep"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--big", type=int, default=10_000, help="combinations of the big sweep (0: skip)")
     parser.add_argument("--skip-backtrader", action="store_true", help="skip the (slow) backtrader sweeps")
+    parser.add_argument("--only-commands", action="store_true", help="only section 5: whole commands, by phase")
     args = parser.parse_args()
     if not os.environ.get("NEWSBT_DATA_DIR"):
         sys.exit("set NEWSBT_DATA_DIR to the real price directory")
@@ -279,6 +330,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load:.1f} at start; Python {platform.python_version()}\n")
+    if args.only_commands:
+        whole_commands()
+        return
 
     imported, cold, warm = compile_times()
     print(f"compiled engine, 3 fast forms: compile from an empty cache {cold:.1f} s, load from the cache {warm:.1f} s"
@@ -317,13 +371,7 @@ def main() -> None:
         print(f"newsbt sweep, {args.big:,} crash_dip combinations, whole command: {seconds:.1f} s "
               f"({args.big / seconds:,.0f} comb/s), peak memory of all processes {peak:,.0f} MB "
               f"(results table: {args.big * 1630 * 8 / 2**20:,.0f} MB of daily returns)")
-    print(f"newsbt run backtests/ai_crash_dip.toml, whole command: "
-          f"{newsbt_cmd('run', 'backtests/ai_crash_dip.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
-    print(f"newsbt sweep backtests/ai_crash_dip_sweep.toml (48), whole command: "
-          f"{newsbt_cmd('sweep', 'backtests/ai_crash_dip_sweep.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
-    print("\nwhere newsbt run's time goes:")
-    for phase, seconds in run_breakdown().items():
-        print(f"  {phase:<40}{seconds:>7.2f} s")
+    whole_commands()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,11 +22,26 @@ from newsbt.backtest.registry import load_entry_points
 from newsbt.backtest.spec import BacktestSpec, load_spec, spec_from_dict
 from newsbt.data.events import Event
 from newsbt.reports.result import Result
-from newsbt.study.runner import StudyOutcome, run_study
-from newsbt.sweep.result import SweepResult
+
+if TYPE_CHECKING:  # imported when used: the study pulls in SciPy (~1 s), which a run never needs
+    from newsbt.study.runner import StudyOutcome
+    from newsbt.sweep.result import SweepResult
 
 __all__ = ["Result", "SweepResult", "StudyOutcome", "load_spec", "spec_from_dict", "load_prices_for", "load_events_for",
            "load_signals_for", "run", "sweep", "study"]
+
+
+
+def __getattr__(name: str) -> Any:
+    """``api.StudyOutcome`` and ``api.SweepResult``, imported on first use (see the imports above)."""
+    if name == "StudyOutcome":
+        from newsbt.study.runner import StudyOutcome
+        return StudyOutcome
+    if name == "SweepResult":
+        from newsbt.sweep.result import SweepResult
+        return SweepResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 load_entry_points()  # the API is an edge: installed strategies (built-in or third-party) are known by name
 
@@ -74,6 +89,7 @@ def sweep(
     """
     from newsbt.data.sources import price_sources
     from newsbt.sweep.report import write_sweep_report
+    from newsbt.sweep.result import SweepResult
     from newsbt.sweep.runner import plan_sweep, run_sweep
 
     planned = plan_sweep(backtest, overrides, grid_values=grid)
@@ -85,4 +101,6 @@ def sweep(
 
 def study(backtest: str | Path, overrides: Iterable[str] = (), data_dir: str | Path | None = None) -> StudyOutcome:
     """Run a backtest file's ``[study]`` event study (``.write(reports_dir)`` writes its report)."""
+    from newsbt.study.runner import run_study
+
     return run_study(backtest, data_dir=data_dir, overrides=overrides)

@@ -70,6 +70,17 @@ def test_plan_reads_the_sweep_section_overrides_and_grid_options(tmp_path):
     assert plan_sweep(path).spec_hash != sweep.spec_hash
 
 
+def test_a_combination_is_run_on_the_sweeps_engine_with_its_parameters(tmp_path):
+    for engine in ("fast", "backtrader"):
+        sweep = plan_sweep(write_file(tmp_path, FILE), overrides=[f'sweep.engine="{engine}"'])
+        assert sweep.spec.run.engine == "backtrader"  # the file's [run] says nothing: the default
+        for index, combo in enumerate(sweep.combinations):
+            spec = sweep.spec_for(index)
+            assert spec.run.engine == engine  # the best run's rerun costs what its combination did
+            assert spec.strategy.params == {**sweep.spec.strategy.params, **combo}
+            assert spec.run.model_dump(exclude={"engine"}) == sweep.spec.run.model_dump(exclude={"engine"})
+
+
 @pytest.mark.parametrize("line, message", [
     ("hold_day = [1, 2]", "unknown key 'hold_day' in \\[sweep\\]; did you mean 'hold_days'"),
     ("sample = 3", "unknown key 'sample' in \\[sweep\\]; did you mean 'samples'"),

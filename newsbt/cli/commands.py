@@ -19,6 +19,8 @@ from newsbt import api
 from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.core.errors import NewsbtError
 from newsbt.reports.index import refresh_index
+from newsbt.reports.parallel import start_workers, stop_workers
+from newsbt.reports.run import warm_reports
 from newsbt.cli.common import (
     NEW_YORK, DataDir, IntradayDir, Overrides, RateColumn, ReportsDir, err, note_sample, out, progress_bar, stage,
 )
@@ -37,6 +39,7 @@ def run(
 ) -> None:
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
+    start_workers(warm_reports)  # report workers import QuantStats while prices load and the backtest runs
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NewsCoverageWarning)
@@ -101,6 +104,7 @@ def sweep(
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
+    start_workers(warm_reports)  # the report's workers import QuantStats while the sweep runs
     out.print(planned.describe(), soft_wrap=True)
     prices = api.load_prices_for(planned.spec, data_dir, tickers=planned.tickers, intraday_dir=intraday_dir)
     note_sample(prices, data_dir)
@@ -245,3 +249,5 @@ def main(argv: list[str] | None = None) -> None:
     except NewsbtError as exc:
         err.print(f"error: {exc}", soft_wrap=True, highlight=False, markup=False)
         raise SystemExit(1) from None
+    finally:
+        stop_workers()  # report workers that a command started and did not use (it failed first)

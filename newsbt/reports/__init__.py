@@ -1,6 +1,7 @@
 """Results a person reads: tearsheets, run pages, trade charts, the reports index, notebook output.
 
 Owns: ``result`` (the API's Result), ``run`` (a run's files), ``charts``, ``htmlpage`` (page frame,
-sortable tables), ``figures`` (number formatting), ``backend`` (matplotlib headless), ``index``.
+sortable tables), ``figures`` (number formatting), ``backend`` (matplotlib headless), ``index``,
+``parallel`` (report files drawn side by side by forked workers).
 May import: ``newsbt.backtest``, ``newsbt.data``, ``newsbt.core``.
 """

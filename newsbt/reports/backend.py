@@ -11,6 +11,11 @@ import os
 import matplotlib
 
 
+def in_notebook() -> bool:
+    """Whether figures belong to a notebook's inline backend (then they are drawn in its own process)."""
+    return "inline" in os.environ.get("MPLBACKEND", "")
+
+
 def headless() -> None:
-    if "inline" not in os.environ.get("MPLBACKEND", ""):
+    if not in_notebook():
         matplotlib.use("Agg")

@@ -9,6 +9,7 @@ name's ``sweep/`` and ``study/``) is kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import re
@@ -29,6 +30,7 @@ from newsbt.core.publish import report_lock, staged  # noqa: E402
 from newsbt.backtest.engine import RunResult  # noqa: E402
 from newsbt.reports.figures import side_by_side  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
+from newsbt.reports.parallel import Task, draw_all  # noqa: E402
 from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
@@ -95,52 +97,70 @@ def write_run(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: 
 
 def write_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True, charts: bool = True) -> None:
     """Write the outputs of ``result`` straight into ``out_dir`` (a folder its caller publishes)."""
+    drawings, files = plan_run_files(result, out_dir, tearsheet, charts)
+    draw_all(drawings, warm=warm_tearsheet if tearsheet else None)
+    write_texts(out_dir, files)
+
+
+def plan_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True,
+                   charts: bool = True) -> tuple[list[Task], dict[str, str]]:
+    """The run's drawings (tearsheet, trade charts: tasks for :func:`draw_all`, which may run them in
+    parallel) and its text files (name -> content), every figure computed; ``out_dir`` is created."""
     facts = summary(result)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drawings: list[Task] = []
+    if tearsheet:
+        drawings.append(functools.partial(write_tearsheet, result.returns, result.benchmark_returns,
+                                          out_dir / "tearsheet.html", title=tearsheet_title(result)))
+    chart_tasks = trade_chart_tasks(result, out_dir / "charts") if charts else {}
+    drawings += chart_tasks.values()
     files: dict[str, str] = {
         "trades.csv": result.trades.round({c: PRICE_DECIMALS for c in result.trades.select_dtypes("number")})
                                    .to_csv(index=False, lineterminator="\n"),
         "equity.csv": result.equity.round(PRICE_DECIMALS).rename("value").to_csv(
             index_label="date", date_format="%Y-%m-%d", lineterminator="\n"),
         "summary.json": json.dumps(facts, indent=2, sort_keys=False) + "\n",
+        "index.html": run_page(facts, result.trades, tearsheet, [p.relative_to(out_dir) for p in chart_tasks]),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if tearsheet:
-        write_tearsheet(result.returns, result.benchmark_returns, out_dir / "tearsheet.html",
-                        title=tearsheet_title(result))
-    chart_files = write_trade_charts(result, out_dir / "charts") if charts else []
-    files["index.html"] = run_page(facts, result.trades, tearsheet, [p.relative_to(out_dir) for p in chart_files])
+    return drawings, files
+
+
+def write_texts(out_dir: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         atomic_write_text(out_dir / name, text)
 
 
-def write_trade_charts(result: RunResult, chart_dir: Path) -> list[Path]:
-    """One PNG per traded ticker: closes, entries and exits, and the news events on that ticker."""
-    from newsbt.reports.charts import trade_chart
-
+def trade_chart_tasks(result: RunResult, chart_dir: Path) -> dict[Path, Task]:
+    """One PNG per traded ticker (closes, entries and exits, the news events on that ticker): its path and
+    the task that draws it."""
     chart_dir.mkdir(parents=True, exist_ok=True)
-    if result.spec.run.intraday:
-        return [_intraday_chart(result, ticker, trades, chart_dir)
-                for ticker, trades in result.trades.groupby("ticker", sort=True)]
-    paths = []
+    tasks: dict[Path, Task] = {}
     for ticker, trades in result.trades.groupby("ticker", sort=True):
+        path, title = chart_dir / f"{ticker}.png", f"{ticker}: {len(trades)} trades ({result.spec.run.name})"
+        if result.spec.run.intraday:
+            news = [(e.available_at, e.headline) for e in result.events if ticker in e.tickers]
+            shown, news = chart_window(result.intraday_bars[ticker], trades, news)
+            tasks[path] = functools.partial(_intraday_chart, shown, trades, news, path, title=title)
+            continue
         news = [(e.available_at.tz_convert("America/New_York").tz_localize(None).normalize(), e.headline)
                 for e in result.events if ticker in e.tickers]
-        paths.append(trade_chart(result.closes[ticker].dropna(), trades, news, chart_dir / f"{ticker}.png",
-                                 title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})"))
-    return paths
+        tasks[path] = functools.partial(_trade_chart, result.closes[ticker].dropna(), trades, news, path, title=title)
+    return tasks
+
+
+def _trade_chart(*args: Any, **kwargs: Any) -> Path:
+    from newsbt.reports.charts import trade_chart  # pyplot (~0.3 s) only where a chart is drawn
+
+    return trade_chart(*args, **kwargs)
+
+
+def _intraday_chart(*args: Any, **kwargs: Any) -> Path:
+    from newsbt.reports.charts import intraday_chart
+
+    return intraday_chart(*args, **kwargs)
 
 
 CHART_PAD = pd.Timedelta(hours=1)
-
-
-def _intraday_chart(result: RunResult, ticker: str, trades: pd.DataFrame, chart_dir: Path) -> Path:
-    from newsbt.reports.charts import intraday_chart
-
-    bars = result.intraday_bars[ticker]
-    news = [(e.available_at, e.headline) for e in result.events if ticker in e.tickers]
-    shown, news = chart_window(bars, trades, news)
-    return intraday_chart(shown, trades, news, chart_dir / f"{ticker}.png",
-                          title=f"{ticker}: {len(trades)} trades ({result.spec.run.name})")
 
 
 def chart_window(bars: pd.DataFrame, trades: pd.DataFrame, news: list[tuple[pd.Timestamp, str]]
@@ -208,12 +228,26 @@ def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title:
     """
     if not returns.index.equals(benchmark.index):
         raise ValueError("strategy and benchmark returns must share one index")
-    import quantstats as qs
+    qs = warm_tearsheet()
 
     with _quiet_reporting(), temporary_path(path) as tmp:
         qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title, match_dates=False,
                         benchmark_title=str(benchmark.name), download_filename=path.name)
         tmp.write_text(_offline_tearsheet(tmp.read_text(encoding="utf-8"), title), encoding="utf-8")
+
+
+def warm_tearsheet() -> Any:
+    """Import QuantStats (~1 s with SciPy and seaborn; only where a tearsheet is written), once."""
+    import quantstats
+
+    return quantstats
+
+
+def warm_reports() -> None:
+    """What report workers import before their first task (see ``newsbt.reports.parallel.start_workers``)."""
+    import newsbt.reports.charts  # noqa: F401
+
+    warm_tearsheet()
 
 
 def _offline_tearsheet(page: str, title: str) -> str:

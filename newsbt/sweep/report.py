@@ -16,6 +16,7 @@ The report is written into a staging folder and swapped in whole under the name'
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -39,7 +40,8 @@ from newsbt.reports.figures import fmt, label  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
-from newsbt.reports.run import write_run_files, write_tearsheet  # noqa: E402
+from newsbt.reports.parallel import Task, draw_all  # noqa: E402
+from newsbt.reports.run import plan_run_files, warm_tearsheet, write_tearsheet, write_texts  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
 from newsbt.sweep.store import STORE_ENTRIES  # noqa: E402
 from newsbt.sweep.stats import best_combination, heatmap_grid, heatmap_pairs, overfitting, ranked  # noqa: E402
@@ -69,16 +71,21 @@ def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result |
                   tearsheets: bool) -> None:
     sweep, metric = outcome.sweep, outcome.sweep.settings.metric
     table = ranked(outcome.table, metric)
+    drawings: list[Task] = []  # the tearsheets and charts, drawn side by side once every figure is known
+    best_files: dict[str, str] = {}
     if best_result is not None:
-        write_run_files(best_result.run, out / "best", tearsheet=tearsheets)
+        drawings, best_files = plan_run_files(best_result.run, out / "best", tearsheet=tearsheets)
     facts = {
         **_counts(outcome), "metric": metric,
         "best": _best_facts(table, best, sweep.names),
         **overfitting(outcome.returns, best, sweep.settings.pbo_blocks),
-        "walk_forward": _walk_forward(outcome, best_result, out / "walk_forward", tearsheets),
+        "walk_forward": _walk_forward(outcome, best_result, out / "walk_forward", tearsheets, drawings),
     }
-    maps = [_write_heatmap(outcome.table, metric, (x, y), sweep.names, out)
-            for x, y in heatmap_pairs(outcome.table, sweep.names)]
+    pairs = heatmap_pairs(outcome.table, sweep.names)
+    maps = [_heatmap_caption(metric, pair, sweep.names) for pair in pairs]
+    drawings += [functools.partial(_write_heatmap, outcome.table, metric, pair, sweep.names, out) for pair in pairs]
+    draw_all(drawings, warm=warm_tearsheet if tearsheets else None)
+    write_texts(out / "best", best_files)
     atomic_write_text(out / "results.csv", table.to_csv(index=False, lineterminator="\n"))
     with temporary_path(out / "returns.parquet") as tmp:
         outcome.returns.rename(columns=str).to_parquet(tmp)
@@ -103,9 +110,10 @@ def _best_facts(table: pd.DataFrame, best: int | None, names: tuple[str, ...]) -
     return {"combination": best, "parameters": {n: row[n] for n in names}, "figures": {c: row[c] for c in figures}}
 
 
-def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path,
-                  tearsheets: bool) -> dict[str, Any] | None:
-    """Walk-forward figures (and files) when ``[sweep] walk_forward`` is set; the reason when it cannot run."""
+def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path, tearsheets: bool,
+                  drawings: list[Task]) -> dict[str, Any] | None:
+    """Walk-forward figures and windows when ``[sweep] walk_forward`` is set (its tearsheet appended to
+    ``drawings``); the reason when it cannot run."""
     settings = outcome.sweep.settings
     if settings.walk_forward is None:
         return None
@@ -119,8 +127,8 @@ def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path,
     tearsheet = tearsheets and best_result is not None
     if tearsheet:  # the benchmark on the sweep's sessions, from the best run (same calendar unless tickers vary)
         benchmark = best_result.benchmark_returns.reindex(found.returns.index).fillna(0.0)
-        write_tearsheet(found.returns, benchmark, out / "tearsheet.html",
-                        title=f"{outcome.sweep.spec.run.name}: walk-forward out of sample")
+        drawings.append(functools.partial(write_tearsheet, found.returns, benchmark, out / "tearsheet.html",
+                                          title=f"{outcome.sweep.spec.run.name}: walk-forward out of sample"))
     return {"available": True, "tearsheet": tearsheet, "windows": len(found.windows), **return_metrics(found.returns),
             "train_days": settings.walk_forward.train_days, "test_days": settings.walk_forward.test_days}
 
@@ -130,16 +138,27 @@ HEATMAP_LABELS = 400  # ...its cells labelled with their value up to this many c
 HEATMAP_TICKS = 30  # ...and every k-th parameter value named, at most this many per axis
 
 
-def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], names: tuple[str, ...],
-                   out: Path) -> dict[str, str]:
-    """PNG of the mean ``metric`` per (x, y) values; the caption names the parameters averaged over."""
+def _heatmap_file(axes: tuple[str, str]) -> str:
     x, y = axes
-    path = out / f"heatmap_{x}_{y}.png" if y else out / f"heatmap_{x}.png"
+    return f"heatmap_{x}_{y}.png" if y else f"heatmap_{x}.png"
+
+
+def _heatmap_caption(metric: str, axes: tuple[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The heatmap's file name and its caption, which names the parameters averaged over."""
+    x, y = axes
+    return {"file": _heatmap_file(axes),
+            "caption": f"{metric} by {x}" + (f" and {y}" if y else "") + f" ({_averaged(metric, axes, names)})"}
+
+
+def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], names: tuple[str, ...],
+                   out: Path) -> None:
+    """PNG of the mean ``metric`` per (x, y) values."""
+    x, y = axes
+    path = out / _heatmap_file(axes)
     with plt.style.context("default"), temporary_path(path) as tmp:  # not styles other libraries left behind
         fig = heatmap_figure(table, metric, x, y, names)
         fig.savefig(tmp, format="png")
     plt.close(fig)
-    return {"file": path.name, "caption": f"{metric} by {x}" + (f" and {y}" if y else "") + f" ({_averaged(metric, axes, names)})"}
 
 
 def heatmap_figure(table: pd.DataFrame, metric: str, x: str, y: str, names: tuple[str, ...]) -> plt.Figure:

@@ -90,8 +90,10 @@ class Sweep:
         return self.plan.combinations
 
     def spec_for(self, index: int) -> BacktestSpec:
-        """The backtest spec of combination ``index`` (the base spec with its parameters)."""
-        return self.spec.with_params(**self.combinations[index])
+        """The backtest spec of combination ``index``: the base spec with its parameters, run on the sweep's
+        engine (the best run's rerun then costs what one combination did; both engines fill alike)."""
+        spec = self.spec.with_params(**self.combinations[index])
+        return spec.model_copy(update={"run": spec.run.model_copy(update={"engine": self.settings.engine})})
 
     def describe(self) -> str:
         plan = self.plan
