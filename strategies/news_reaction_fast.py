@@ -16,11 +16,10 @@ from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
-from strategies.holding import hold_over
+from strategies.holding_fast import enter, exit_expired, track_entries
 from strategies.news_reaction import NewsReaction, candidates, is_due, reaction_confirms, trade_side
 
-_is_due, _reaction_confirms, _trade_side, _hold_over = (
-    njit(cache=True)(f) for f in (is_due, reaction_confirms, trade_side, hold_over))
+_is_due, _reaction_confirms, _trade_side = (njit(cache=True)(f) for f in (is_due, reaction_confirms, trade_side))
 
 
 def simulate(prices: Prices, book: kb.Book, p: NewsReaction.Params, news: Arrivals) -> None:
@@ -57,12 +56,8 @@ def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarra
     for i in range(mk.day.shape[0]):
         fills_before = book.n[kb.N_FILLS]
         kb.open_session(book, mk, i)
-        n_entries = _track_entries(book, entries, n_entries, fills_before)
-        for e in range(n_entries):
-            j = entries[e]
-            if mk.ix[kb.BAR, i, j] and not book.ti[kb.PENDING, j]:
-                if _hold_over(mk.ix[kb.COUNT, i, j] - book.ti[kb.OPENED_COUNT, j], hold_days):
-                    kb.close_position(book, mk, i, j)
+        n_entries = track_entries(book, entries, n_entries, fills_before)
+        exit_expired(book, mk, i, entries, n_entries, hold_days)
         while arrived < len(c_tick) and c_arrival[arrived] == i:
             waiting[n_waiting] = arrived
             n_waiting, arrived = n_waiting + 1, arrived + 1
@@ -75,32 +70,6 @@ def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarra
                 kept += 1
             elif kb.position(book, j) == 0 and not book.ti[kb.PENDING, j]:
                 side = _trade_side(c_dir[c], mode) if _reaction_confirms(c_move[c], c_dir[c], min_reaction_pct) else 0
-                _enter(book, mk, i, j, side, position_pct)
+                enter(book, mk, i, j, side, position_pct)
         n_waiting = kept
         kb.close_session(book, mk, i)
-
-
-@njit(cache=True)
-def _track_entries(book: kb.Book, entries: np.ndarray, n_entries: int, fills_before: int) -> int:
-    """The shell's ``entries`` dict: a ticker joins at the fill that opens it, leaves at the one that closes it."""
-    for f in range(fills_before, book.n[kb.N_FILLS]):
-        j = book.li[kb.FL_TICK, f]
-        if book.ti[kb.SIZE, j] != 0:
-            entries[n_entries] = j
-            n_entries += 1
-        else:
-            at = 0
-            while entries[at] != j:
-                at += 1
-            entries[at:n_entries - 1] = entries[at + 1:n_entries].copy()
-            n_entries -= 1
-    return n_entries
-
-
-@njit(cache=True)
-def _enter(book: kb.Book, mk: kb.Market, i: int, j: int, side: int, position_pct: float) -> None:
-    target = book.f[kb.VALUE] * position_pct / 100.0
-    if side > 0:
-        kb.submit(book, mk, i, j, kb.affordable_shares(book, mk.px[kb.CLOSE, i, j], target))
-    elif side < 0:
-        kb.submit(book, mk, i, j, -kb.target_shares(mk.px[kb.CLOSE, i, j], target))

@@ -26,13 +26,32 @@ NEWS_COVERED = ("NVDA", "AMD", "AVGO", "ORCL", "TSM", "AAPL", "AMZN", "GOOGL", "
 
 
 def signal_side(sentiment: float, abnormal_volume: float, p: NewsSentiment.Params) -> int:
-    """+1 buy, -1 short, 0 nothing, for one ticker's signal (NaN never passes a threshold)."""
-    if not math.isfinite(sentiment) or sentiment == 0 or abs(sentiment) < p.min_sentiment:
+    """+1 buy, -1 short, 0 nothing, for one ticker's signal under ``p`` (see :func:`side_of`)."""
+    return side_of(sentiment, abnormal_volume, p.mode, p.min_sentiment, p.min_abnormal_volume, p.long_only)
+
+
+def side_of(sentiment: float, abnormal_volume: float, mode: str, min_sentiment: float,
+            min_abnormal_volume: float | None, long_only: bool) -> int:
+    """The rule on plain values (the fast form compiles it): NaN never passes a threshold."""
+    if not math.isfinite(sentiment) or sentiment == 0 or abs(sentiment) < min_sentiment:
         return 0
-    if p.min_abnormal_volume is not None and not abnormal_volume >= p.min_abnormal_volume:
-        return 0
-    side = int(math.copysign(1, sentiment)) * (1 if p.mode == "follow" else -1)
-    return 0 if p.long_only and side < 0 else side
+    if min_abnormal_volume is not None:
+        if not abnormal_volume >= min_abnormal_volume:
+            return 0
+    side = int(math.copysign(1, sentiment)) * (1 if mode == "follow" else -1)
+    return 0 if long_only and side < 0 else side
+
+
+def signal_column(signals: pd.DataFrame | None, scorer: str) -> str:
+    """The signals' sentiment column for ``scorer``; a one-line error without a store or its scores."""
+    if signals is None:
+        raise NewsbtError('news_sentiment needs a news store: [run] news = "data/news" (built by '
+                          "newsbt news import FILE... --store data/news)")
+    column = f"sentiment_{scorer}"
+    if column not in signals.columns:
+        raise NewsbtError(f"the news store has no {scorer!r} scores; add them with: "
+                          f"newsbt news score --scorer {scorer}")
+    return column
 
 
 class NewsSentiment(TimedHolds):
@@ -50,13 +69,7 @@ class NewsSentiment(TimedHolds):
 
     def __init__(self) -> None:
         super().__init__()
-        if self.p.signals is None:
-            raise NewsbtError('news_sentiment needs a news store: [run] news = "data/news" (built by '
-                              "newsbt news import FILE... --store data/news)")
-        self.column = f"sentiment_{self.config.scorer}"
-        if self.column not in self.p.signals.columns:
-            raise NewsbtError(f"the news store has no {self.config.scorer!r} scores; add them with: "
-                              f"newsbt news score --scorer {self.config.scorer}")
+        self.column = signal_column(self.p.signals, self.config.scorer)
 
     def next(self) -> None:
         self.exit_expired()

@@ -9,6 +9,7 @@ commission in bps and per share with a minimum, slippage, shorts with borrow fee
 from __future__ import annotations
 
 import itertools
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +18,13 @@ import pytest
 from newsbt import api
 from newsbt.backtest.engine import run_backtest
 from newsbt.backtest.fast.runner import FastRunner
+from newsbt.backtest.inputs import NewsCoverageWarning
 from newsbt.backtest.spec import spec_from_dict
 from newsbt.core.errors import NewsbtError
 from newsbt.data.events import COLUMNS, parse_events
+from newsbt.data.news.signals import daily_signals
+from newsbt.data.news.store import import_news, read_store, replace_stories
+from newsbt.sweep.runner import run_sweep, sweep_from_section
 from tests.sweep_strategies import register_test_strategies
 from tests.sweepdata import crashy_prices, spec_dict
 
@@ -41,12 +46,12 @@ def assert_same_run(reference, fast) -> None:
     assert (fast.cash_interest, fast.idle_tickers) == (reference.cash_interest, reference.idle_tickers)
 
 
-def compare_grid(prices, specs, events=()) -> dict[str, int]:
+def compare_grid(prices, specs, events=(), signals=None) -> dict[str, int]:
     """Run every spec on both engines; returns how much the grid exercised (so a test can demand it)."""
-    runner = FastRunner(prices, events)
+    runner = FastRunner(prices, events, signals)
     seen = dict.fromkeys(("fills", "refused", "borrow", "shorts", "interest"), 0)
     for spec in specs:
-        reference = run_backtest(spec, prices, events=events)
+        reference = run_backtest(spec, prices, events=events, signals=signals)
         assert_same_run(reference, runner(spec))
         seen["fills"] += len(reference.fills)
         seen["refused"] += len(reference.refused_orders)
@@ -111,6 +116,77 @@ def test_news_reaction_grid():
     strategy = {"name": "news_reaction", "tickers": ["AAA", "BBB", "CCC"]}
     seen = compare_grid(crashy_prices(), specs_of(strategy, grid), events=synthetic_news())
     assert seen["fills"] > 300 and seen["borrow"] > 20 and seen["refused"] > 0
+
+
+def news_store(directory: Path) -> Path:
+    """A headline store built in code: stories on AAA/BBB/CCC at all times of day, bursts of several
+    on one session, scored (``lm``) from -0.9 to 0.9 so every threshold and both signs are crossed."""
+    lines = ["published_at,ticker,headline,source,url,dataset"]
+    times = ["T08:00:00-05:00", "T11:00:00-05:00", "T16:30:00-05:00", ""]  # "": a bare date
+    for i in range(70):
+        day = pd.Timestamp("2024-01-02") + pd.Timedelta(days=(8 * i) // 5)
+        for k in range(1 + (i % 4 == 1) * 2):  # now and then three stories at once: abnormal volume
+            lines.append(f"{day.date()}{times[(i + k) % 4]},{['AAA', 'BBB', 'CCC'][i % 3]},"
+                         f"{['profit', 'lawsuit', 'merger'][k]} news number {i},wire,https://w/{i}/{k},t")
+    (directory / "feed.csv").write_text("\n".join(lines) + "\n")
+    import_news([directory / "feed.csv"], {"AAA", "BBB", "CCC"}, directory / "news")
+    store = read_store(directory / "news")
+    scores = [round(((7 * n) % 19 - 9) / 10, 1) for n in range(len(store.stories))]
+    replace_stories(store, store.stories.assign(score_lm=scores))
+    return directory / "news"
+
+
+def news_sentiment_raw(store: Path) -> dict:
+    raw = spec_dict(tickers=["AAA", "BBB", "CCC"], scorer="lm", position_pct=45)
+    raw["run"]["news"] = str(store)
+    raw["strategy"]["name"] = "news_sentiment"
+    del raw["strategy"]["drop_pct"]
+    return raw
+
+
+def test_news_sentiment_grid(tmp_path):
+    store = news_store(tmp_path)
+    signals = daily_signals(read_store(store).stories, end=pd.Timestamp("2024-12-31"))
+    grid = {"mode": ["follow", "fade"], "long_only": [False, True], "min_sentiment": [0.2, 0.6],
+            "min_abnormal_volume": [None, 3.0], "hold_days": [1, 3], "position_pct": [45, 95]}
+    strategy = {"name": "news_sentiment", "tickers": ["AAA", "BBB", "CCC"]}
+    specs = specs_of(strategy, grid, COSTS[1:3])  # per-share minimum, interest; borrow fees
+    seen = compare_grid(crashy_prices(), specs, signals=signals)
+    assert seen["fills"] > 3000 and seen["shorts"] > 500 and seen["borrow"] > 400 and seen["refused"] > 40
+
+
+def test_engine_fast_and_fast_sweeps_take_the_specs_news_store(tmp_path):
+    """``[run] news`` reaches the compiled engine through ``newsbt run`` and through a sweep's workers."""
+    raw = news_sentiment_raw(news_store(tmp_path))
+    results = {}
+    for engine in ("backtrader", "fast"):
+        raw["run"]["engine"] = engine
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NewsCoverageWarning)  # the store ends in April, the run in December
+            results[engine] = api.run(raw, prices=crashy_prices())
+    assert_same_run(results["backtrader"].run, results["fast"].run)
+    assert len(results["fast"].run.trades) > 10
+    tables = {}
+    for engine in ("backtrader", "fast"):
+        sweep = sweep_from_section(spec_from_dict(raw), {"min_sentiment": [0.2, 0.6], "mode": ["follow", "fade"],
+                                                         "engine": engine})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NewsCoverageWarning)
+            outcome = run_sweep(sweep, reports_dir=tmp_path / engine, workers=1, prices=crashy_prices())
+        tables[engine] = outcome.table.sort_values("combination").reset_index(drop=True)
+    assert tables["fast"]["error"].isna().all() and (tables["fast"]["trades"] > 0).all()
+    pd.testing.assert_frame_equal(tables["fast"], tables["backtrader"], check_exact=True)
+
+
+def test_news_sentiment_on_engine_fast_needs_a_store_with_its_scores(tmp_path):
+    raw = news_sentiment_raw(news_store(tmp_path))
+    runner = FastRunner(crashy_prices())
+    with pytest.raises(NewsbtError, match=r'^news_sentiment needs a news store: \[run\] news = "data/news"'):
+        runner(spec_from_dict(raw))
+    signals = daily_signals(read_store(tmp_path / "news").stories, end=pd.Timestamp("2024-12-31"))
+    raw["strategy"]["scorer"] = "vader"
+    with pytest.raises(NewsbtError, match="^the news store has no 'vader' scores; add them with: "):
+        FastRunner(crashy_prices(), signals=signals)(spec_from_dict(raw))
 
 
 def test_a_strategy_without_a_fast_form_is_a_one_line_error():

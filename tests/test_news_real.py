@@ -108,3 +108,18 @@ def test_a_run_without_the_store_says_how_to_build_it(tmp_path: Path, real_data_
                         "--data-dir", str(real_data_dir), "--reports-dir", str(tmp_path)], capsys)
     assert code == 1
     assert err.strip().splitlines()[-1] == f"error: no news store at {missing}; build it with: newsbt news import FILE... --store {missing}"
+
+
+def test_news_sentiment_on_the_fast_engine_matches_backtrader_exactly(real_store: Path, real_data_dir: Path) -> None:
+    from newsbt import api
+    from newsbt.backtest.inputs import NewsCoverageWarning
+    from tests.test_fast_engine import compare_grid
+
+    base = api.load_spec(REPO / "backtests/news_sentiment.toml")
+    base = base.model_copy(update={"run": base.run.model_copy(update={"news": real_store})})
+    with pytest.warns(NewsCoverageWarning):  # the feed's gaps, as above
+        signals = api.load_signals_for(base)
+    prices = api.load_prices_for(base, real_data_dir)
+    specs = [base.with_params(mode=mode, long_only=long_only) for mode in ("follow", "fade") for long_only in (False, True)]
+    seen = compare_grid(prices, specs, signals=signals)
+    assert seen["fills"] > 200 and seen["shorts"] > 20

@@ -93,5 +93,5 @@ def run_spec(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame] | None = Non
                               'a strategy class passed directly runs on engine = "backtrader"')
         from newsbt.backtest.fast.runner import run_fast  # numba is imported only when asked for
 
-        return run_fast(spec, prices, events)
+        return run_fast(spec, prices, events, signals)
     return run_backtest(spec, prices, events=events, strategy_cls=strategy, signals=signals)

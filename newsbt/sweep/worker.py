@@ -79,7 +79,7 @@ def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], Row]:
     if setup.engine == "fast":
         from newsbt.backtest.fast.runner import FastRunner  # numba is imported only when asked for
 
-        fast = FastRunner(setup.prices, setup.events)
+        fast = FastRunner(setup.prices, setup.events, setup.signals)
         dates: dict[int, list] = {}  # one list of session dates per calendar, shared by its rows
 
         def run_fast(spec: BacktestSpec) -> Row:

@@ -3,7 +3,8 @@
 The calendar is the union of the traded tickers' sessions between the run's dates, as Cerebro's
 loop sees it: a ticker listed later starts later, a missing bar is a session where it did not print.
 News reaches a fast form through the same gate as a backtrader strategy (``newsbt.data.newsgate``):
-``arrivals`` says at which session's close each event first shows up in ``public_news``.
+``arrivals`` says at which session's close each event first shows up in ``public_news``, and which
+news-store signal rows ``news_signals`` hands each session's close.
 """
 
 from __future__ import annotations
@@ -66,24 +67,45 @@ def build_prices(frames: Mapping[str, pd.DataFrame], tickers: Sequence[str], sta
 
 @dataclass(frozen=True)
 class Arrivals:
-    """The news gate's output on a run's calendar: each event and the session at whose close it arrives."""
+    """The news gate's output on a run's calendar: each event and the session at whose close it arrives,
+    and the news-store signals each session's close is handed (``None``: the run has no store)."""
 
     news: tuple[TimedEvent, ...]  # by first_bar, then file order (the gate's order)
     session: np.ndarray  # int64: index into the run's sessions
+    signals: pd.DataFrame | None = None  # index (session index, ticker), rows in the order a strategy visits them
 
 
-def news_arrivals(events: Sequence[object], dates: pd.DatetimeIndex) -> Arrivals:
-    """What ``NewsbtStrategy.public_news(after=<previous bar's horizon>)`` hands out, session by session.
+def news_arrivals(events: Sequence[object], dates: pd.DatetimeIndex, signals: pd.DataFrame | None = None,
+                  tickers: Sequence[str] = ()) -> Arrivals:
+    """What ``NewsbtStrategy.public_news(after=<previous bar's horizon>)`` hands out, session by session,
+    and what ``news_signals()`` returns at each close for ``tickers`` (see :func:`session_signals`).
 
     An event arrives at the first session whose horizon (the next NYSE session) reaches its
     ``first_bar``; one public before the first session's close belongs to before the run.
     """
+    gate = NewsGate(events, signals)
+    by_session = None if signals is None else session_signals(gate, signals, dates, tickers)
     if not events or not len(dates):
-        return Arrivals((), np.zeros(0, dtype=np.int64))
-    gate = NewsGate(events)
+        return Arrivals((), np.zeros(0, dtype=np.int64), by_session)
     news = gate.visible(dates[-1].date())
     horizons = np.array([gate.horizon(d) for d in dates.date], dtype="datetime64[D]")
     first = np.array([n.first_bar for n in news], dtype="datetime64[D]")
     session = np.searchsorted(horizons, first, side="left")
     keep = first > np.datetime64(dates[0].date(), "D")
-    return Arrivals(tuple(n for n, k in zip(news, keep) if k), session[keep].astype(np.int64))
+    return Arrivals(tuple(n for n, k in zip(news, keep) if k), session[keep].astype(np.int64), by_session)
+
+
+def session_signals(gate: NewsGate, signals: pd.DataFrame, dates: pd.DatetimeIndex,
+                    tickers: Sequence[str]) -> pd.DataFrame:
+    """``gate.signals`` at each session's close, kept to ``tickers`` as a strategy over those feeds
+    visits them (``signals.index.intersection(feeds)``), keyed by the session's index in ``dates``."""
+    feeds = list(tickers)
+    parts = {}
+    for i, day in enumerate(dates.date):
+        rows = gate.signals(day)
+        if not rows.empty:
+            parts[i] = rows.loc[rows.index.intersection(feeds)]
+    if not parts:
+        return pd.DataFrame(columns=signals.columns, index=pd.MultiIndex.from_arrays(
+            [np.zeros(0, dtype=np.int64), []], names=["session", "ticker"]))
+    return pd.concat(parts, names=["session", "ticker"])

@@ -51,6 +51,7 @@ class FastRunner:
 
     prices: Mapping[str, pd.DataFrame]
     events: Sequence[Any] = ()
+    signals: pd.DataFrame | None = None  # the spec's news-store signals ([run] news), as run_backtest takes them
     _aligned: dict[tuple, tuple[Prices, Arrivals]] = field(default_factory=dict, init=False, repr=False)
 
     def __call__(self, spec: BacktestSpec) -> RunResult:
@@ -72,16 +73,17 @@ class FastRunner:
         if key not in self._aligned:
             frames = {t: prices_of(self.prices, t) for t in tickers}
             aligned = build_prices(frames, tickers, spec.run.start, spec.run.end)
-            self._aligned[key] = aligned, news_arrivals(self.events, aligned.dates)
+            self._aligned[key] = aligned, news_arrivals(self.events, aligned.dates, self.signals, aligned.tickers)
         prices, news = self._aligned[key]
         book = kb.new_book(len(prices.dates), len(prices.tickers), spec.run.cash, cost_array(spec.costs))
         simulate(prices, book, params, news)
         return params, prices, book
 
 
-def run_fast(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], events: Sequence[Any] = ()) -> RunResult:
+def run_fast(spec: BacktestSpec, prices: Mapping[str, pd.DataFrame], events: Sequence[Any] = (),
+             signals: pd.DataFrame | None = None) -> RunResult:
     """``spec`` on the compiled simulator (``run_backtest``'s twin for strategies with a fast form)."""
-    return FastRunner(prices, events)(spec)
+    return FastRunner(prices, events, signals)(spec)
 
 
 def _record(book: kb.Book, prices: Prices) -> dict[str, Any]:
