@@ -24,6 +24,7 @@ from newsbt.data.news.rows import validate_rows
 from newsbt.data.news.signals import daily_signals
 from newsbt.data.news.store import import_news, read_store, replace_stories
 from newsbt.data.news.stories import build_stories
+from newsbt.core import plugins
 from newsbt.data.news import sentiment
 from newsbt.data.news.sentiment import get_scorer, register_scorer, score_headlines, scorer_names
 from strategies.news_sentiment import NewsSentiment, signal_side
@@ -70,8 +71,11 @@ def test_a_scorer_declared_as_an_entry_point_is_found_by_name(monkeypatch) -> No
 
     monkeypatch.setattr(sentiment, "_SCORERS", dict(sentiment._SCORERS))
     declared = [EntryPoint(name="shouting", value="tests.test_news_signals:shouting", group="newsbt.scorers")]
-    monkeypatch.setattr(sentiment, "entry_points",
-                        lambda group, name=None: [e for e in declared if name in (None, e.name)])
+    def declared_only(group: str, name: str | None = None) -> list[EntryPoint]:
+        return [e for e in declared if e.group == group and name in (None, e.name)]
+
+    monkeypatch.setattr(sentiment, "entry_points", declared_only)  # listing names
+    monkeypatch.setattr(plugins, "entry_points", declared_only)  # loading one by name
     assert "shouting" in scorer_names()
     assert score_headlines(["AMD UP", "Amd"], "shouting").tolist() == [1.0, 1 / 3]
 

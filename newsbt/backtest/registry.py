@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from newsbt.core.errors import NewsbtError
+from newsbt.core.plugins import lookup
 from newsbt.core.validation import describe, error_at, first_error, suggest
 
 ENTRY_POINT_GROUP = "newsbt.strategies"
@@ -78,12 +79,10 @@ def get_strategy(name: str) -> type:
 
 def fast_engine(name: str) -> Callable[..., Any]:
     """The fast form declared for strategy ``name`` under ``newsbt.fast_engines`` (see newsbt.backtest.fast)."""
-    if name not in _FAST_FORMS:
-        for ep in entry_points(group=FAST_ENGINE_GROUP, name=name):
-            _FAST_FORMS[name] = ep.load()
-    if name not in _FAST_FORMS:
+    form = lookup(_FAST_FORMS, FAST_ENGINE_GROUP, name)
+    if form is None:
         raise NewsbtError(f'strategy {name!r} has no fast form; use engine = "backtrader"')
-    return _FAST_FORMS[name]
+    return form
 
 
 def has_fast_engine(name: str) -> bool:

@@ -22,6 +22,7 @@ from importlib.metadata import entry_points
 import pandas as pd
 
 from newsbt.core.errors import NewsbtError
+from newsbt.core.plugins import lookup
 from newsbt.core.validation import suggest
 
 Scorer = Callable[[str], float]
@@ -45,12 +46,10 @@ def scorer_names() -> list[str]:
 
 def get_scorer(name: str) -> Scorer:
     """The scorer registered as ``name``, else the one an installed package declares under that name."""
-    if name not in _SCORERS:
-        for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
-            _SCORERS[name] = ep.load()
-    if name not in _SCORERS:
+    scorer = lookup(_SCORERS, ENTRY_POINT_GROUP, name)
+    if scorer is None:
         raise NewsbtError(f"unknown scorer {name!r}{suggest(name, scorer_names())}")
-    return _SCORERS[name]
+    return scorer
 
 
 def score_headlines(headlines: Iterable[str], name: str) -> pd.Series:
