@@ -88,3 +88,19 @@ def test_the_core_does_not_import_the_builtin_strategies():
 def test_each_subpackage_says_what_it_owns_and_may_import(package):
     doc = __import__(f"newsbt.{package}", fromlist=["_"]).__doc__
     assert doc and "Owns:" in doc and "May import:" in doc
+
+
+def test_a_class_registered_over_an_entry_point_name_is_listed_as_registered(monkeypatch):
+    monkeypatch.setattr(registry, "_STRATEGIES", dict(registry._STRATEGIES))
+    monkeypatch.setattr(registry, "_ORIGINS", dict(registry._ORIGINS))
+    from newsbt import NewsbtStrategy, StrategyParams, register
+
+    registry.load_entry_points()
+
+    @register("crash_dip")
+    class MyDip(NewsbtStrategy):
+        class Params(StrategyParams):
+            pass
+
+    assert registry.get_strategy("crash_dip") is MyDip
+    assert registry.strategy_origin("crash_dip").endswith("MyDip (@register)")

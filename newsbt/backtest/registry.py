@@ -37,7 +37,7 @@ def register(name: str) -> Callable[[T], T]:
         if not hasattr(cls, "Params"):
             raise TypeError(f"{cls.__name__} needs a nested `Params` model (subclass newsbt.StrategyParams)")
         _STRATEGIES[name] = cls
-        _ORIGINS.setdefault(name, f"{cls.__module__}.{cls.__qualname__} (@register)")
+        _ORIGINS[name] = f"{cls.__module__}.{cls.__qualname__} (@register)"
         return cls
 
     return wrap
