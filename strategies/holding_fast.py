@@ -43,6 +43,17 @@ def exit_expired(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_en
 
 
 @njit(cache=True)
+def start_session(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_entries: int, hold_days: int) -> int:
+    """Session ``i`` up to the strategy's own decisions: the opening fills, the entries they open or close,
+    then the holds that have run their course closed; returns the new number of entries."""
+    fills_before = book.n[kb.N_FILLS]
+    kb.open_session(book, mk, i)
+    n_entries = track_entries(book, entries, n_entries, fills_before)
+    exit_expired(book, mk, i, entries, n_entries, hold_days)
+    return n_entries
+
+
+@njit(cache=True)
 def free(book: kb.Book, mk: kb.Market, i: int, j: int) -> bool:
     """``TimedHolds.free``: a bar today, no position, no order pending."""
     return mk.ix[kb.BAR, i, j] != 0 and kb.position(book, j) == 0 and not book.ti[kb.PENDING, j]

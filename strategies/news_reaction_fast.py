@@ -16,7 +16,7 @@ from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
-from strategies.holding_fast import enter, exit_expired, track_entries
+from strategies.holding_fast import enter, start_session
 from strategies.news_reaction import NewsReaction, candidates, is_due, reaction_confirms, trade_side
 
 _is_due, _reaction_confirms, _trade_side = (njit(cache=True)(f) for f in (is_due, reaction_confirms, trade_side))
@@ -54,10 +54,7 @@ def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarra
     waiting = np.zeros(len(c_tick), dtype=np.int64)
     n_entries = n_waiting = arrived = 0
     for i in range(mk.day.shape[0]):
-        fills_before = book.n[kb.N_FILLS]
-        kb.open_session(book, mk, i)
-        n_entries = track_entries(book, entries, n_entries, fills_before)
-        exit_expired(book, mk, i, entries, n_entries, hold_days)
+        n_entries = start_session(book, mk, i, entries, n_entries, hold_days)
         while arrived < len(c_tick) and c_arrival[arrived] == i:
             waiting[n_waiting] = arrived
             n_waiting, arrived = n_waiting + 1, arrived + 1

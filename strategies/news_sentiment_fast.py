@@ -14,7 +14,7 @@ from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
-from strategies.holding_fast import enter, exit_expired, free, track_entries
+from strategies.holding_fast import enter, free, start_session
 from strategies.news_sentiment import NewsSentiment, side_of, signal_column
 
 _side_of = njit(cache=True)(side_of)
@@ -38,10 +38,7 @@ def _loop(mk: kb.Market, book: kb.Book, s_session: np.ndarray, s_tick: np.ndarra
     entries = np.zeros(mk.own.shape[0], dtype=np.int64)  # tickers holding a position, in the order they entered
     n_entries = row = 0
     for i in range(mk.day.shape[0]):
-        fills_before = book.n[kb.N_FILLS]
-        kb.open_session(book, mk, i)
-        n_entries = track_entries(book, entries, n_entries, fills_before)
-        exit_expired(book, mk, i, entries, n_entries, hold_days)
+        n_entries = start_session(book, mk, i, entries, n_entries, hold_days)
         while row < len(s_session) and s_session[row] == i:
             j = s_tick[row]
             if free(book, mk, i, j):
