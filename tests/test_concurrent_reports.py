@@ -32,7 +32,7 @@ LAUNCHER = """
 import sys, time
 from pathlib import Path
 import newsbt.core.publish as publish
-import newsbt.reports.run as run
+import newsbt.reports.tearsheet as tearsheet
 from newsbt.cli import main
 from newsbt.sweep.store import SweepStore
 from tests.sweep_strategies import register_test_strategies
@@ -49,7 +49,7 @@ def holding(write):
     return held
 
 if sys.argv[1] != "-":
-    run.write_tearsheet = holding(run.write_tearsheet)
+    tearsheet.write_joined = holding(tearsheet.write_joined)
     SweepStore.write_part = holding(SweepStore.write_part)
     publish._swap = holding(publish._swap)
 main(sys.argv[2:])

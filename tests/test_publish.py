@@ -126,11 +126,11 @@ def test_a_full_disk_mid_report_is_one_line_naming_the_file_and_the_old_report_s
     assert newsbt_run(project, reports, capsys)[0] == 0
     before = tree(reports / "synthetic")
 
-    def full_disk(returns, benchmark, path, title):
+    def full_disk(path, title, pages):
         path.write_text("<html>half a tearsh")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("newsbt.reports.run.write_tearsheet", full_disk)
+    monkeypatch.setattr("newsbt.reports.tearsheet.write_joined", full_disk)
     code, err = newsbt_run(project, reports, capsys, "--set", "strategy.drop_pct=9")
     assert code == 1
     assert err == (f"error: cannot write {reports / 'synthetic' / 'tearsheet.html'}: No space left on device; "

@@ -23,6 +23,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+FAST_PNG = {"format": "png", "pil_kwargs": {"compress_level": 1}}  # zlib's fastest: a third of the time, files ~1.5x
+
 from newsbt.core.atomic import temporary_path  # noqa: E402
 
 
@@ -45,8 +47,9 @@ def trade_chart(closes: pd.Series, trades: pd.DataFrame, news: Iterable[tuple[pd
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
         fig.autofmt_xdate()
+        fig.subplots_adjust(left=0.06, right=0.99, top=0.93, bottom=0.13)  # fixed margins: "tight" would draw it twice
         with temporary_path(path) as tmp:
-            fig.savefig(tmp, format="png", bbox_inches="tight")
+            fig.savefig(tmp, **FAST_PNG)
     finally:
         plt.close(fig)
     return path
@@ -83,7 +86,7 @@ def intraday_chart(bars: pd.DataFrame, trades: pd.DataFrame, news: Iterable[tupl
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
         with temporary_path(path) as tmp:
-            fig.savefig(tmp, format="png", bbox_inches="tight")
+            fig.savefig(tmp, bbox_inches="tight", **FAST_PNG)
     finally:
         plt.close(fig)
     return path

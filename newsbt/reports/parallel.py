@@ -24,6 +24,8 @@ import pickle
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from newsbt.reports.backend import in_notebook
 
@@ -61,38 +63,54 @@ def stop_workers() -> None:
         _warm = None
 
 
-def draw_all(tasks: Sequence[Task], warm: Callable[[], object] | None = None) -> None:
-    """Run every task once, in parallel where possible (see the module docstring).
+@dataclass(frozen=True)
+class Split:
+    """One file drawn in pieces: each piece (a task) returns its part, on whichever worker takes it;
+    ``join`` then receives the parts, in order, in this process and writes the file."""
+
+    pieces: tuple[Task, ...]
+    join: Callable[[list[Any]], None]
+
+
+def draw_all(tasks: Sequence[Task | Split], warm: Callable[[], object] | None = None) -> None:
+    """Run every task (and every piece of a :class:`Split`) once, in parallel where possible (see the
+    module docstring); then join each split's pieces here.
 
     ``warm`` runs first in this process when workers are forked now, so that each inherits its work.
     """
-    global _warm
+    flat = [piece for task in tasks for piece in (task.pieces if isinstance(task, Split) else (task,))]
+    results = iter(_run_all(flat, warm))
+    for task in tasks:
+        if isinstance(task, Split):
+            task.join([next(results) for _ in task.pieces])
+        else:
+            next(results)
+
+
+def _run_all(tasks: list[Task], warm: Callable[[], object] | None) -> list[Any]:
+    """Each task's result, in task order."""
+    global _warm, _TASKS
     pool, _warm = _warm, None
     if pool is not None and _warm_cwd == os.getcwd() and all(_picklable(task) for task in tasks):
-        _wait(pool, [pool.submit(task) for task in tasks])
-        return
+        return _wait(pool, [pool.submit(task) for task in tasks])
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
     if warm is not None:
         warm()
     n_workers = workers_for(len(tasks))
     if n_workers == 1:
-        for task in tasks:
-            task()
-        return
-    global _TASKS
+        return [task() for task in tasks]
     _TASKS = tasks
     try:
         pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"))
-        _wait(pool, [pool.submit(_run_task, i) for i in range(len(tasks))])
+        return _wait(pool, [pool.submit(_run_task, i) for i in range(len(tasks))])
     finally:
         _TASKS = ()
 
 
-def _wait(pool: ProcessPoolExecutor, futures: list[Future[object]]) -> None:
+def _wait(pool: ProcessPoolExecutor, futures: list[Future[Any]]) -> list[Any]:
     pool.shutdown(wait=True)
-    for future in futures:
-        future.result()  # re-raises a task's exception here, in task order
+    return [future.result() for future in futures]  # re-raises a task's exception here, in task order
 
 
 def _picklable(task: Task) -> bool:
@@ -103,5 +121,5 @@ def _picklable(task: Task) -> bool:
     return True
 
 
-def _run_task(index: int) -> None:
-    _TASKS[index]()
+def _run_task(index: int) -> Any:
+    return _TASKS[index]()

@@ -16,7 +16,8 @@ from newsbt.backtest.metrics import headline, return_metrics
 from newsbt.backtest.spec import BacktestSpec
 from newsbt.reports.figures import side_by_side
 from newsbt.reports.htmlpage import table
-from newsbt.reports.run import tearsheet_title, write_run, write_tearsheet
+from newsbt.reports.run import tearsheet_title, write_run
+from newsbt.reports.tearsheet import write_tearsheet
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -8,14 +8,9 @@ name's ``sweep/`` and ``study/``) is kept.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import json
-import re
-import logging
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +20,13 @@ headless()  # never open a window, whatever backend the user's environment prefe
 
 import pandas as pd  # noqa: E402
 
-from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
+from newsbt.core.atomic import atomic_write_text  # noqa: E402
 from newsbt.core.publish import report_lock, staged  # noqa: E402
 from newsbt.backtest.engine import RunResult  # noqa: E402
 from newsbt.reports.figures import side_by_side  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
-from newsbt.reports.parallel import Task, draw_all  # noqa: E402
+from newsbt.reports.parallel import Split, Task, draw_all  # noqa: E402
+from newsbt.reports.tearsheet import tearsheet_drawing, warm_tearsheet  # noqa: E402
 from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
 
 PRICE_DECIMALS = 6
@@ -103,15 +99,15 @@ def write_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True, ch
 
 
 def plan_run_files(result: RunResult, out_dir: Path, tearsheet: bool = True,
-                   charts: bool = True) -> tuple[list[Task], dict[str, str]]:
+                   charts: bool = True) -> tuple[list[Task | Split], dict[str, str]]:
     """The run's drawings (tearsheet, trade charts: tasks for :func:`draw_all`, which may run them in
     parallel) and its text files (name -> content), every figure computed; ``out_dir`` is created."""
     facts = summary(result)
     out_dir.mkdir(parents=True, exist_ok=True)
-    drawings: list[Task] = []
+    drawings: list[Task | Split] = []
     if tearsheet:
-        drawings.append(functools.partial(write_tearsheet, result.returns, result.benchmark_returns,
-                                          out_dir / "tearsheet.html", title=tearsheet_title(result)))
+        drawings.append(tearsheet_drawing(result.returns, result.benchmark_returns, out_dir / "tearsheet.html",
+                                          title=tearsheet_title(result)))
     chart_tasks = trade_chart_tasks(result, out_dir / "charts") if charts else {}
     drawings += chart_tasks.values()
     files: dict[str, str] = {
@@ -217,59 +213,8 @@ def tearsheet_title(result: RunResult) -> str:
     return f"{spec.run.name}: {spec.strategy.name} vs {spec.run.benchmark_label}"
 
 
-def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title: str) -> None:
-    """QuantStats' full HTML report of ``returns`` against ``benchmark`` (both aligned Series).
-
-    QuantStats is handed Series only: given a ticker string it would download prices. The Series are
-    already aligned, so its date matching (which drops the days before the strategy's first non-zero
-    return) is off: the tearsheet covers exactly the run. Its page is
-    then made self-contained: our title, no favicon fetched from the web, and no ``onload`` call to
-    a ``save()`` function the page never defines (a console error in every browser).
-    """
-    if not returns.index.equals(benchmark.index):
-        raise ValueError("strategy and benchmark returns must share one index")
-    qs = warm_tearsheet()
-
-    with _quiet_reporting(), temporary_path(path) as tmp:
-        qs.reports.html(returns, benchmark=benchmark, output=str(tmp), title=title, match_dates=False,
-                        benchmark_title=str(benchmark.name), download_filename=path.name)
-        tmp.write_text(_offline_tearsheet(tmp.read_text(encoding="utf-8"), title), encoding="utf-8")
-
-
-def warm_tearsheet() -> Any:
-    """Import QuantStats (~1 s with SciPy and seaborn; only where a tearsheet is written), once."""
-    import quantstats
-
-    return quantstats
-
-
 def warm_reports() -> None:
     """What report workers import before their first task (see ``newsbt.reports.parallel.start_workers``)."""
     import newsbt.reports.charts  # noqa: F401
 
     warm_tearsheet()
-
-
-def _offline_tearsheet(page: str, title: str) -> str:
-    page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
-    page = re.sub(r'<link rel="shortcut icon"[^>]*>', '<link rel="icon" href="data:,">', page, count=1)
-    return page.replace('<body onload="save()">', "<body>", 1)
-
-
-@contextlib.contextmanager
-def _quiet_reporting() -> Iterator[None]:
-    """Silence QuantStats' and matplotlib's own noise (fonts, deprecations) during report building.
-
-    Only warnings raised from inside those libraries are ignored, and only for the duration of the
-    call; warnings from user code keep their normal treatment.
-    """
-    font_logger = logging.getLogger("matplotlib.font_manager")
-    level = font_logger.level
-    font_logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            for module in ("quantstats", "matplotlib", "seaborn", "pandas", "numpy"):
-                warnings.filterwarnings("ignore", module=module)
-            yield
-    finally:
-        font_logger.setLevel(level)

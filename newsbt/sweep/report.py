@@ -40,8 +40,9 @@ from newsbt.reports.figures import fmt, label  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.backtest.metrics import return_metrics  # noqa: E402
 from newsbt.reports.result import Result  # noqa: E402
-from newsbt.reports.parallel import Task, draw_all  # noqa: E402
-from newsbt.reports.run import plan_run_files, warm_tearsheet, write_tearsheet, write_texts  # noqa: E402
+from newsbt.reports.parallel import Split, Task, draw_all  # noqa: E402
+from newsbt.reports.run import plan_run_files, write_texts  # noqa: E402
+from newsbt.reports.tearsheet import tearsheet_drawing, warm_tearsheet  # noqa: E402
 from newsbt.sweep.runner import SweepOutcome  # noqa: E402
 from newsbt.sweep.store import STORE_ENTRIES  # noqa: E402
 from newsbt.sweep.stats import best_combination, heatmap_grid, heatmap_pairs, overfitting, ranked  # noqa: E402
@@ -71,7 +72,7 @@ def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result |
                   tearsheets: bool) -> None:
     sweep, metric = outcome.sweep, outcome.sweep.settings.metric
     table = ranked(outcome.table, metric)
-    drawings: list[Task] = []  # the tearsheets and charts, drawn side by side once every figure is known
+    drawings: list[Task | Split] = []  # the tearsheets and charts, drawn side by side once every figure is known
     best_files: dict[str, str] = {}
     if best_result is not None:
         drawings, best_files = plan_run_files(best_result.run, out / "best", tearsheet=tearsheets)
@@ -111,7 +112,7 @@ def _best_facts(table: pd.DataFrame, best: int | None, names: tuple[str, ...]) -
 
 
 def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path, tearsheets: bool,
-                  drawings: list[Task]) -> dict[str, Any] | None:
+                  drawings: list[Task | Split]) -> dict[str, Any] | None:
     """Walk-forward figures and windows when ``[sweep] walk_forward`` is set (its tearsheet appended to
     ``drawings``); the reason when it cannot run."""
     settings = outcome.sweep.settings
@@ -127,7 +128,7 @@ def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path, 
     tearsheet = tearsheets and best_result is not None
     if tearsheet:  # the benchmark on the sweep's sessions, from the best run (same calendar unless tickers vary)
         benchmark = best_result.benchmark_returns.reindex(found.returns.index).fillna(0.0)
-        drawings.append(functools.partial(write_tearsheet, found.returns, benchmark, out / "tearsheet.html",
+        drawings.append(tearsheet_drawing(found.returns, benchmark, out / "tearsheet.html",
                                           title=f"{outcome.sweep.spec.run.name}: walk-forward out of sample"))
     return {"available": True, "tearsheet": tearsheet, "windows": len(found.windows), **return_metrics(found.returns),
             "train_days": settings.walk_forward.train_days, "test_days": settings.walk_forward.test_days}

@@ -1,0 +1,153 @@
+"""The QuantStats tearsheet, drawn in pieces side by side and joined into QuantStats' own page.
+
+QuantStats' ``reports.html`` computes its metrics (~0.35 s) and then draws 14 figures one after the
+other (~1.9 s), each about as slow as the next. :func:`tearsheet` splits that work: every piece
+runs ``reports.html`` itself, with the same arguments, but draws only its share of the figures (figure
+``i`` is piece ``i % pieces``'s) and leaves a marked, empty slot for the others; only the first
+piece computes the metrics. :func:`join_pages` then fills the first piece's slots with the figures
+the other pieces drew. QuantStats stays the author of every number, table, figure and line of the
+page, and the page is the one ``reports.html`` writes in one go (``tests/test_tearsheet.py``
+compares them byte for byte).
+
+Two QuantStats internals are borrowed for this, both module attributes of ``quantstats.reports``:
+``_plots`` (the plotting module it draws through) and ``metrics``. Where they are missing (another
+QuantStats version), the first piece draws the whole page and the others draw nothing.
+
+QuantStats is only ever handed aligned return Series: given a ticker string it would download prices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+import io
+import logging
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from newsbt.reports.backend import headless
+
+headless()  # QuantStats draws with pyplot: never a window (notebooks keep their backend)
+
+import pandas as pd  # noqa: E402
+
+from newsbt.core.atomic import atomic_write_text  # noqa: E402
+from newsbt.reports.parallel import Split, draw_all  # noqa: E402
+
+PIECES = 3  # balances 14 figures over 2 cores beside a run's charts; more pieces repeat QuantStats' set-up
+_SLOT = re.compile(r"<!--newsbt:figure (\d+)-->(.*?)<!--/newsbt:figure \1-->", re.S)
+
+
+def tearsheet_drawing(returns: pd.Series, benchmark: pd.Series, path: Path, title: str, pieces: int = PIECES) -> Split:
+    """QuantStats' full report of ``returns`` against ``benchmark`` (aligned Series) for ``path``, as
+    ``pieces`` tasks for :func:`newsbt.reports.parallel.draw_all`."""
+    if not returns.index.equals(benchmark.index):
+        raise ValueError("strategy and benchmark returns must share one index")
+    draw = functools.partial(draw_piece, returns, benchmark, title, path.name)
+    return Split(tuple(functools.partial(draw, index, pieces) for index in range(pieces)),
+                 functools.partial(write_joined, path, title))
+
+
+def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title: str) -> None:
+    """Write the tearsheet to ``path`` now (its pieces in parallel where forking is safe)."""
+    draw_all([tearsheet_drawing(returns, benchmark, path, title)], warm=warm_tearsheet)
+
+
+def warm_tearsheet() -> Any:
+    """Import QuantStats (~1 s with SciPy and seaborn; only where a tearsheet is written), once."""
+    import quantstats
+
+    return quantstats
+
+
+def draw_piece(returns: pd.Series, benchmark: pd.Series, title: str, filename: str, index: int,
+               pieces: int) -> str | None:
+    """QuantStats' page with figures ``index``, ``index + pieces``, ... drawn, every figure in a marked
+    slot (see the module docstring); ``None`` for a piece that has nothing to draw."""
+    reports = warm_tearsheet().reports
+    if not all(hasattr(reports, name) for name in ("_get_plots", "_plots", "metrics")):
+        index, pieces = (0, 1) if index == 0 else (index, 0)
+    if pieces == 0:
+        return None
+    with _quiet_reporting(), _drawing_share(reports, index, pieces), tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "tearsheet.html"
+        reports.html(returns, benchmark=benchmark, output=str(out), title=title, match_dates=False,
+                     benchmark_title=str(benchmark.name), download_filename=filename)
+        return out.read_text(encoding="utf-8")
+
+
+def join_pages(pages: list[str | None]) -> str:
+    """The first piece's page, each empty slot filled with the figure another piece drew there."""
+    drawn = {int(number): figure for page in pages[1:] if page for number, figure in _SLOT.findall(page) if figure}
+    return _SLOT.sub(lambda slot: drawn.get(int(slot[1]), slot[2]), pages[0] or "")
+
+
+def write_joined(path: Path, title: str, pages: list[str | None]) -> None:
+    """Join the pieces and write the page, self-contained: our title, no favicon fetched from the web,
+    and no ``onload`` call to a ``save()`` function the page never defines (a console error)."""
+    page = join_pages(pages)
+    page = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    page = re.sub(r'<link rel="shortcut icon"[^>]*>', '<link rel="icon" href="data:,">', page, count=1)
+    atomic_write_text(path, page.replace('<body onload="save()">', "<body>", 1))
+
+
+class _Share:
+    """Stands in for QuantStats' plotting module: draws this piece's figures into marked slots and
+    leaves the others' slots empty. Every figure call names its file as ``savefig={"fname": ...}``."""
+
+    def __init__(self, plots: Any, index: int, pieces: int) -> None:
+        self._plots, self._index, self._pieces, self._calls = plots, index, pieces, 0
+
+    def __getattr__(self, name: str) -> Any:
+        plot = getattr(self._plots, name)
+
+        def figure(*args: Any, savefig: dict[str, Any], **kwargs: Any) -> Any:
+            number, self._calls = self._calls, self._calls + 1
+            out: io.BytesIO = savefig["fname"]
+            out.write(f"<!--newsbt:figure {number}-->".encode())
+            result = plot(*args, savefig=savefig, **kwargs) if number % self._pieces == self._index else None
+            out.write(f"<!--/newsbt:figure {number}-->".encode())
+            return result
+
+        return figure
+
+
+@contextlib.contextmanager
+def _drawing_share(reports: Any, index: int, pieces: int) -> Iterator[None]:
+    """Within the block, ``reports.html`` draws only piece ``index``'s figures, and computes the
+    metrics only in the first piece (the others' tables are dropped by the join)."""
+    if pieces == 1:
+        yield
+        return
+    plots, metrics = reports._get_plots(), reports.metrics
+    reports._plots = _Share(plots, index, pieces)
+    if index > 0:
+        reports.metrics = lambda *args, **kwargs: pd.DataFrame()
+    try:
+        yield
+    finally:
+        reports._plots, reports.metrics = plots, metrics
+
+
+@contextlib.contextmanager
+def _quiet_reporting() -> Iterator[None]:
+    """Silence QuantStats' and matplotlib's own noise (fonts, deprecations) during report building.
+
+    Only warnings raised from inside those libraries are ignored, and only for the duration of the
+    call; warnings from user code keep their normal treatment.
+    """
+    font_logger = logging.getLogger("matplotlib.font_manager")
+    level = font_logger.level
+    font_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            for module in ("quantstats", "matplotlib", "seaborn", "pandas", "numpy"):
+                warnings.filterwarnings("ignore", module=module)
+            yield
+    finally:
+        font_logger.setLevel(level)
