@@ -28,6 +28,17 @@ def warm_nothing() -> None:
     pass
 
 
+WARMED: list[int] = []  # pids that ran warm_once, as each process sees it
+
+
+def warm_once() -> None:
+    WARMED.append(os.getpid())
+
+
+def write_warmed(path: Path) -> None:
+    path.write_text(f"{os.getpid()} {WARMED}\n", encoding="utf-8")
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_workers():
     yield
@@ -68,6 +79,17 @@ def test_started_workers_take_picklable_tasks(tmp_path):
     draw_all([functools.partial(write_pid, p) for p in paths])
     assert parallel._warm is None  # used once
     assert all(p.exists() for p in paths) and os.getpid() not in pids(paths)
+
+
+@forks
+def test_started_workers_warm_up_once_and_every_worker_inherits_it(tmp_path):
+    start_workers(warm_once)
+    paths = [tmp_path / f"w{i}" for i in range(6)]
+    draw_all([functools.partial(write_warmed, p) for p in paths])
+    seen = [p.read_text(encoding="utf-8").split(" ", 1) for p in paths]
+    warmed = {text for _, text in seen}
+    assert len(warmed) == 1 and warmed.pop().strip() not in ("[]", f"[{os.getpid()}]")  # one warm-up, elsewhere
+    assert WARMED == [] and os.getpid() not in {int(pid) for pid, _ in seen}
 
 
 @forks

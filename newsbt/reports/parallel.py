@@ -1,19 +1,21 @@
-"""Draw report files side by side: a tearsheet renders on one core while the charts draw on the other.
+"""Draw report files side by side: the tearsheet's pieces and the charts spread over every core.
 
-A report is a handful of independent, CPU-bound files (QuantStats' tearsheet ~2 s, a trade chart
-~0.15 s each, heatmaps). :func:`draw_all` runs them on a pool of forked processes, one per core, so a
-report costs about its slowest file instead of the sum. Fork only: workers inherit what this process
-imported, and where fork is unavailable or unsafe (Windows, macOS, a notebook kernel with its inline
-backend and its threads), or there is one core or one task, the tasks run in this process, in order. The files are the same either way.
+A report is a handful of independent, CPU-bound files (QuantStats' tearsheet in pieces of ~0.7 s,
+a trade chart ~0.07 s each, heatmaps). :func:`draw_all` runs them on a pool of forked processes, one
+per core, so a report costs about its total work divided by the cores. Fork only: workers inherit
+what this process imported, and where fork is unavailable or unsafe (Windows, macOS, a notebook
+kernel with its inline backend and its threads), or there is one core or one task, the tasks run in
+this process, in order. The files are the same either way.
 
 A command that knows early that it will draw (``newsbt run``, ``newsbt sweep``) calls
-:func:`start_workers` first: the workers then import QuantStats (~1 s) while this process loads prices
-and backtests. Tasks go to those workers pickled; a task that cannot be pickled (a function defined
-inside another), or a working directory changed since, sends the whole report down the
-fork-at-draw-time path instead.
+:func:`start_workers` first. That forks one *warm* process, which imports QuantStats (~1 s of SciPy
+and seaborn) while this process loads prices and backtests, on the other core; at draw time it forks
+the pool itself, so every worker inherits those imports and they are paid once, not once per
+worker. Tasks go to it pickled; a task that cannot be pickled (a function defined inside another),
+or a working directory changed since, sends the whole report down the fork-at-draw-time path instead.
 
-Each task writes its own file(s) and returns nothing. When a task fails, the others still finish and
-the first failure (in task order) is raised here, as the task raised it.
+Each task writes its own file(s), or returns its piece of a :class:`Split`. When a task fails, the
+others still finish and the first failure (in task order) is raised here, as the task raised it.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from newsbt.reports.backend import in_notebook
@@ -32,8 +36,34 @@ from newsbt.reports.backend import in_notebook
 Task = Callable[[], object]
 
 _TASKS: Sequence[Task] = ()  # the tasks of a pool forked at draw time: its workers inherit them, by index
-_warm: ProcessPoolExecutor | None = None  # workers started by start_workers, used by the next draw_all
-_warm_cwd = ""  # the working directory they were started in (relative paths resolve there)
+
+
+@dataclass(frozen=True)
+class _Warm:
+    """A process forked by :func:`start_workers`: it runs ``warm``, then the tasks it is sent, once."""
+
+    pid: int
+    conn: Connection
+    cwd: str  # the working directory it was forked in (relative paths resolve there)
+
+    def run(self, tasks: Sequence[Task]) -> list[Any]:
+        try:
+            self.conn.send(tasks)
+            raised, value = self.conn.recv()
+        finally:
+            self.conn.close()
+            os.waitpid(self.pid, 0)
+        if raised:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        self.conn.close()
+        os.kill(self.pid, signal.SIGKILL)  # it was only importing: nothing of it to finish
+        os.waitpid(self.pid, 0)
+
+
+_warm: _Warm | None = None  # started by start_workers, used by the next draw_all
 
 
 def workers_for(n_tasks: int) -> int:
@@ -44,22 +74,25 @@ def workers_for(n_tasks: int) -> int:
 
 
 def start_workers(warm: Callable[[], object]) -> None:
-    """Fork the workers of the next :func:`draw_all` now; each runs ``warm`` (a module-level function,
-    e.g. imports) at once, while this process goes on. Replaces workers started earlier and not used."""
-    global _warm, _warm_cwd
+    """Fork the warm process of the next :func:`draw_all` now; it runs ``warm`` (e.g. imports) at
+    once, while this process goes on. Replaces one started earlier and not used."""
+    global _warm
     stop_workers()
-    n_workers = workers_for(os.cpu_count() or 1)
-    if n_workers > 1:
-        _warm_cwd = os.getcwd()
-        _warm = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=warm)
-        _warm.submit(int)  # a fork pool starts all its workers on its first task
+    if workers_for(os.cpu_count() or 1) > 1:
+        ours, its = multiprocessing.Pipe()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _serve(warm, its)
+        its.close()
+        _warm = _Warm(pid, ours, os.getcwd())
 
 
 def stop_workers() -> None:
-    """Let go of workers started by :func:`start_workers` and not used (they exit when idle)."""
+    """Let go of a warm process started by :func:`start_workers` and not used."""
     global _warm
     if _warm is not None:
-        _warm.shutdown(wait=False, cancel_futures=True)
+        _warm.stop()
         _warm = None
 
 
@@ -89,28 +122,48 @@ def draw_all(tasks: Sequence[Task | Split], warm: Callable[[], object] | None = 
 
 def _run_all(tasks: list[Task], warm: Callable[[], object] | None) -> list[Any]:
     """Each task's result, in task order."""
-    global _warm, _TASKS
-    pool, _warm = _warm, None
-    if pool is not None and _warm_cwd == os.getcwd() and all(_picklable(task) for task in tasks):
-        return _wait(pool, [pool.submit(task) for task in tasks])
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+    global _warm
+    started, _warm = _warm, None
+    if started is not None and started.cwd == os.getcwd() and all(_picklable(task) for task in tasks):
+        return started.run(tasks)
+    if started is not None:
+        started.stop()
     if warm is not None:
         warm()
+    return _run_here(tasks)
+
+
+def _run_here(tasks: Sequence[Task]) -> list[Any]:
+    """The tasks on a pool forked from this process now, or in this process where that is not safe."""
+    global _TASKS
     n_workers = workers_for(len(tasks))
     if n_workers == 1:
         return [task() for task in tasks]
     _TASKS = tasks
     try:
         pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"))
-        return _wait(pool, [pool.submit(_run_task, i) for i in range(len(tasks))])
+        futures: list[Future[Any]] = [pool.submit(_run_task, i) for i in range(len(tasks))]
+        pool.shutdown(wait=True)
+        return [future.result() for future in futures]  # re-raises a task's exception here, in task order
     finally:
         _TASKS = ()
 
 
-def _wait(pool: ProcessPoolExecutor, futures: list[Future[Any]]) -> list[Any]:
-    pool.shutdown(wait=True)
-    return [future.result() for future in futures]  # re-raises a task's exception here, in task order
+def _serve(warm: Callable[[], object], conn: Connection) -> None:
+    """The warm process: ``warm``, then the one list of tasks it is sent (none once it is let go)."""
+    code = 0
+    try:
+        warm()
+        tasks = conn.recv()
+        try:
+            reply: tuple[bool, Any] = (False, _run_here(tasks))
+        except BaseException as exc:  # noqa: BLE001 - handed back to be raised where draw_all was called
+            reply = (True, exc)
+        conn.send(reply)
+    except BaseException:  # noqa: BLE001 - let go (EOF) or killed: nothing to report to anyone
+        code = 1
+    finally:
+        os._exit(code)  # never the parent's exit handlers (pytest's, rich's)
 
 
 def _picklable(task: Task) -> bool:
