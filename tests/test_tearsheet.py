@@ -31,11 +31,12 @@ def reproducible_svg(monkeypatch):
 
 
 def in_one_go(strategy: pd.Series, benchmark: pd.Series, path: Path, title: str) -> str:
-    """QuantStats' own page, written by one ``reports.html`` call, then made self-contained as ours is."""
+    """QuantStats' own page, written by one ``reports.html`` call (figures' text as text), then made
+    self-contained as ours is."""
     import quantstats as qs
 
     raw = path.with_suffix(".raw.html")
-    with tearsheet._quiet_reporting():
+    with tearsheet._quiet_reporting(), matplotlib.rc_context(tearsheet.SVG_TEXT):
         qs.reports.html(strategy, benchmark=benchmark, output=str(raw), title=title, match_dates=False,
                         benchmark_title=str(benchmark.name), download_filename=path.name)
     write_joined(path, title, [raw.read_text(encoding="utf-8")])

@@ -214,7 +214,11 @@ def tearsheet_title(result: RunResult) -> str:
 
 
 def warm_reports() -> None:
-    """What report workers import before their first task (see ``newsbt.reports.parallel.start_workers``)."""
-    import newsbt.reports.charts  # noqa: F401
+    """What the warm report process does before its first task (``newsbt.reports.parallel.start_workers``):
+    import QuantStats and pyplot, and switch its pyplot to matplotlib's SVG canvas. It only writes
+    files, and unlike Agg's canvas, SVG's does not render each figure again after ``pyplot.savefig``
+    (QuantStats saves every figure that way); PNGs are still rendered by Agg."""
+    import matplotlib.pyplot as plt
 
     warm_tearsheet()
+    plt.switch_backend("svg")

@@ -34,11 +34,13 @@ from newsbt.reports.backend import headless
 
 headless()  # QuantStats draws with pyplot: never a window (notebooks keep their backend)
 
+import matplotlib  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from newsbt.core.atomic import atomic_write_text  # noqa: E402
 from newsbt.reports.parallel import Split, draw_all  # noqa: E402
 
+SVG_TEXT = {"svg.fonttype": "none"}  # figures' text as text, not glyph outlines: a quarter faster, 25 % smaller
 PIECES = 3  # balances 14 figures over 2 cores beside a run's charts; more pieces repeat QuantStats' set-up
 _SLOT = re.compile(r"<!--newsbt:figure (\d+)-->(.*?)<!--/newsbt:figure \1-->", re.S)
 
@@ -74,7 +76,8 @@ def draw_piece(returns: pd.Series, benchmark: pd.Series, title: str, filename: s
         index, pieces = (0, 1) if index == 0 else (index, 0)
     if pieces == 0:
         return None
-    with _quiet_reporting(), _drawing_share(reports, index, pieces), tempfile.TemporaryDirectory() as tmp:
+    with _quiet_reporting(), _drawing_share(reports, index, pieces), tempfile.TemporaryDirectory() as tmp, \
+            matplotlib.rc_context(SVG_TEXT):
         out = Path(tmp) / "tearsheet.html"
         reports.html(returns, benchmark=benchmark, output=str(out), title=title, match_dates=False,
                      benchmark_title=str(benchmark.name), download_filename=filename)
