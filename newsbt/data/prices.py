@@ -237,15 +237,20 @@ def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
             i = frame.index[mask.argmax()]
             row = frame.loc[i]
             values = ", ".join(f"{c}={row[c]:g}" for c in ("open", "high", "low", "close"))
-            raise located(path, line_of(i), f"{problem} on {row['date'].date()} ({values})")
+            raise located(path, line_of(i), f"{problem} on {_day(row['date'])} ({values})")
 
 
 def _check_order(dates: pd.Series, path: object, line_of) -> None:
     dup = dates.duplicated()
     if dup.any():
         i = dup.idxmax()
-        raise located(path, line_of(i), f"duplicate date {dates[i].date()}")
+        raise located(path, line_of(i), f"duplicate date {_day(dates[i])}")
     unsorted = dates.diff() < pd.Timedelta(0)
     if unsorted.any():
         i = unsorted.idxmax()
-        raise located(path, line_of(i), f"date {dates[i].date()} is before the row above it; dates must ascend")
+        raise located(path, line_of(i), f"date {_day(dates[i])} is before the row above it; dates must ascend")
+
+
+def _day(stamp: pd.Timestamp) -> str:
+    """YYYY-MM-DD, for any date the parser accepts (``Timestamp.date()`` fails before year 1)."""
+    return str(np.datetime_as_string(stamp.to_datetime64(), unit="D"))
