@@ -232,7 +232,7 @@ def test_clean_cells_are_the_parsed_cells_before_the_row_checks(tmp_path):
     path.write_bytes(f"\ufeff{HEADER}\r\n{GOOD}\r\n2024-01-03,10,11,9,11.5,10.4,2500".encode())
     cells = read_clean_cells(path)
     expected = pd.DataFrame({
-        "date": pd.to_datetime(["2024-01-02", "2024-01-03"]).astype("datetime64[us]"),
+        "date": pd.to_datetime(pd.Series(["2024-01-02", "2024-01-03"]), format="%Y-%m-%d"),
         "open": [10.0, 10.0], "high": [11.0, 11.0], "low": [9.0, 9.0], "close": [10.5, 11.5],
         "adj_close": [10.4, 10.4], "volume": [1000.0, 2500.0],
     })
