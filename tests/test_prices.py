@@ -155,6 +155,12 @@ def test_non_positive_message_lists_the_ohlc_values(tmp_path):
     )
 
 
+def test_a_row_problem_on_a_year_zero_date_is_still_one_located_line(tmp_path):
+    path = write(tmp_path, "0000-01-01,0,0,0,0,0,0", "2000-01-03,10,11,9,10.5,10.4,1000")
+    message = error_of(path)  # year 0 parses on pandas 3 (non-positive open), not on pandas 2 (unparseable)
+    assert message.startswith(f"{path}:2: ") and "\n" not in message
+
+
 def test_negative_volume_is_refused(tmp_path):
     path = write(tmp_path, GOOD, "2024-01-03,10,11,9,10.5,10.4,-1")
     assert error_of(path) == f"{path}:3: negative volume on 2024-01-03 (open=10, high=11, low=9, close=10.5)"
