@@ -19,12 +19,12 @@ from newsbt.backtest.fast.market import Arrivals, Prices
 from strategies.holding_fast import enter, start_session
 from strategies.news_reaction import NewsReaction, candidates, is_due, reaction_confirms, trade_side
 
-_is_due, _reaction_confirms, _trade_side = (njit(cache=True)(f) for f in (is_due, reaction_confirms, trade_side))
+_is_due, _reaction_confirms, _trade_side = (kb.jittable(f) for f in (is_due, reaction_confirms, trade_side))
 
 
 def simulate(prices: Prices, book: kb.Book, p: NewsReaction.Params, news: Arrivals) -> None:
     arrays = candidate_arrays(prices, p, news)
-    _loop(prices.market, book, *arrays, p.mode, p.hold_days, p.position_pct, p.min_reaction_pct)
+    _loop(prices.market, book, *arrays, p.follow, p.hold_days, p.position_pct, p.min_reaction_pct)
 
 
 def candidate_arrays(prices: Prices, p: NewsReaction.Params, news: Arrivals) -> tuple[np.ndarray, ...]:
@@ -47,11 +47,11 @@ def candidate_arrays(prices: Prices, p: NewsReaction.Params, news: Arrivals) -> 
 
 @njit(cache=True)
 def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarray, c_dir: np.ndarray,
-          c_reaction: np.ndarray, c_move: np.ndarray, mode: str, hold_days: int, position_pct: float,
+          c_reaction: np.ndarray, c_move: np.ndarray, follow: bool, hold_days: int, position_pct: float,
           min_reaction_pct: float | None) -> None:
     tickers = mk.own.shape[0]
-    entries = np.zeros(tickers, dtype=np.int64)  # tickers holding a position, in the order they entered
-    waiting = np.zeros(len(c_tick), dtype=np.int64)
+    entries = np.empty(tickers, dtype=np.int64)  # tickers holding a position, in the order they entered
+    waiting = np.empty(len(c_tick), dtype=np.int64)  # (np.empty: np.zeros costs a compiled fill)
     n_entries = n_waiting = arrived = 0
     for i in range(mk.day.shape[0]):
         n_entries = start_session(book, mk, i, entries, n_entries, hold_days)
@@ -66,7 +66,7 @@ def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarra
                 waiting[kept] = c
                 kept += 1
             elif kb.position(book, j) == 0 and not book.ti[kb.PENDING, j]:
-                side = _trade_side(c_dir[c], mode) if _reaction_confirms(c_move[c], c_dir[c], min_reaction_pct) else 0
+                side = _trade_side(c_dir[c], follow) if _reaction_confirms(c_move[c], c_dir[c], min_reaction_pct) else 0
                 enter(book, mk, i, j, side, position_pct)
         n_waiting = kept
         kb.close_session(book, mk, i)
