@@ -39,7 +39,7 @@ def side_of(sentiment: float, abnormal_volume: float, follow: bool, min_sentimen
     if min_abnormal_volume is not None:
         if not abnormal_volume >= min_abnormal_volume:
             return 0
-    side = int(math.copysign(1, sentiment)) * (1 if follow else -1)
+    side = (1 if sentiment > 0 else -1) * (1 if follow else -1)
     return 0 if long_only and side < 0 else side
 
 
