@@ -5,8 +5,10 @@ and whole commands end to end, measured in one run on this machine and printed a
 
 Sections (each figure is one measurement on a machine that may be shared; compare ratios):
 
-1. compiling the compiled engine from an empty numba cache (a fresh process, ``NUMBA_CACHE_DIR`` a
-   temporary directory), and loading it from the cache;
+1. compiling the compiled engine from an empty numba cache, and loading it from the cache: the first
+   run of each fast form (crash_dip, rotation_spread, news_reaction), each in a fresh process with an
+   empty ``NUMBA_CACHE_DIR`` of its own, then again in a second process (from the cache); then the
+   three in one process;
 2. the 48-combination crash_dip grid (backtests/ai_crash_dip_sweep.toml): the sweep phase
    (``run_sweep``: prices in memory to every row saved) on ``engine = "fast"`` and ``"backtrader"``;
    the same rule as a plain numba loop over arrays (the practical limit: no order log, no refusals
@@ -68,26 +70,38 @@ def newsbt_cmd(*args: str) -> float:
 
 COMPILE_SNIPPET = """
 import time
-t0 = time.perf_counter()
 from newsbt import api
 from newsbt.backtest.fast.runner import FastRunner
-imported = time.perf_counter()
+first_runs = 0.0
 for name, overrides in {grids!r}.items():
     spec = api.load_spec({root!r} + "/backtests/" + overrides[0], overrides=overrides[1])
-    prices = api.load_prices_for(spec)
-    FastRunner(prices, api.load_events_for(spec) if spec.run.events else ()).summary(spec)
-print(imported - t0, time.perf_counter() - imported)
+    runner = FastRunner(api.load_prices_for(spec), api.load_events_for(spec) if spec.run.events else ())
+    started = time.perf_counter()
+    runner.summary(spec)
+    first_runs += time.perf_counter() - started
+print(first_runs)
 """
 
 
-def compile_times() -> tuple[float, float, float]:
-    """(import seconds, first runs of all three fast forms from an empty cache, the same from the cache)."""
-    code = COMPILE_SNIPPET.format(grids=GRIDS, root=str(ROOT))
+def compile_times(names: list[str]) -> tuple[float, float]:
+    """Seconds of the first run of each fast form in ``names``, summed, in one fresh process with an empty
+    numba cache (compiling), then in another one with the cache it left (loading)."""
+    code = COMPILE_SNIPPET.format(grids={name: GRIDS[name] for name in names}, root=str(ROOT))
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
-                               text=True).stdout.split() for _ in range(2)]
-    return float(runs[0][0]), float(runs[0][1]), float(runs[1][1])
+        compiled, loaded = (float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                                                 capture_output=True, text=True).stdout) for _ in range(2))
+    return compiled, loaded
+
+
+def print_compile_times() -> None:
+    print("compiled engine, first run of a fast form in a fresh process: compile from an empty numba cache / "
+          "load from the cache")
+    for names in ([name] for name in GRIDS):
+        compiled, loaded = compile_times(names)
+        print(f"  {names[0]:<36}{compiled:>6.1f} s / {loaded:.1f} s")
+    compiled, loaded = compile_times(list(GRIDS))
+    print(f"  {'the three in one process':<36}{compiled:>6.1f} s / {loaded:.1f} s\n")
 
 
 # --- 2. the 48-combination grid -------------------------------------------------------------------
@@ -336,9 +350,7 @@ def main() -> None:
         whole_commands()
         return
 
-    imported, cold, warm = compile_times()
-    print(f"compiled engine, 3 fast forms: compile from an empty cache {cold:.1f} s, load from the cache {warm:.1f} s"
-          f" (imports {imported:.1f} s)\n")
+    print_compile_times()
 
     print(f"{'grid (48 combinations)':<28}{'method':<40}{'seconds':>9}{'comb/s':>10}{'ratio':>9}")
     fast_s, fast_values = sweep_phase("crash_dip", "fast", None)

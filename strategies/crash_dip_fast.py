@@ -12,8 +12,7 @@ from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
 from strategies.crash_dip import CrashDip, exit_due, is_crash, or_nan
 
-_is_crash = njit(cache=True)(is_crash)
-_exit_due = njit(cache=True)(exit_due)
+_is_crash, _exit_due = kb.jittable(is_crash), kb.jittable(exit_due)
 
 
 def simulate(prices: Prices, book: kb.Book, p: CrashDip.Params, news: Arrivals) -> None:

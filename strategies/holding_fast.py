@@ -7,15 +7,14 @@ The shell's ``TimedHolds`` on newsbt's compiled broker (``newsbt.backtest.fast.k
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from strategies.holding import hold_over
 
-_hold_over = njit(cache=True)(hold_over)
+_hold_over = kb.jittable(hold_over)
 
 
-@njit(cache=True)
+@kb.jittable
 def track_entries(book: kb.Book, entries: np.ndarray, n_entries: int, fills_before: int) -> int:
     """The shell's ``entries`` dict: a ticker joins at the fill that opens it, leaves at the one that closes it."""
     for f in range(fills_before, book.n[kb.N_FILLS]):
@@ -27,12 +26,13 @@ def track_entries(book: kb.Book, entries: np.ndarray, n_entries: int, fills_befo
             at = 0
             while entries[at] != j:
                 at += 1
-            entries[at:n_entries - 1] = entries[at + 1:n_entries].copy()
             n_entries -= 1
+            for e in range(at, n_entries):  # a loop, not a slice assignment (whose error path is slow to compile)
+                entries[e] = entries[e + 1]
     return n_entries
 
 
-@njit(cache=True)
+@kb.jittable
 def exit_expired(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_entries: int, hold_days: int) -> None:
     """``TimedHolds.exit_expired``: close each held ticker with a bar, no order pending, held long enough."""
     for e in range(n_entries):
@@ -42,7 +42,7 @@ def exit_expired(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_en
                 kb.close_position(book, mk, i, j)
 
 
-@njit(cache=True)
+@kb.jittable
 def start_session(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_entries: int, hold_days: int) -> int:
     """Session ``i`` up to the strategy's own decisions: the opening fills, the entries they open or close,
     then the holds that have run their course closed; returns the new number of entries."""
@@ -53,13 +53,13 @@ def start_session(book: kb.Book, mk: kb.Market, i: int, entries: np.ndarray, n_e
     return n_entries
 
 
-@njit(cache=True)
+@kb.jittable
 def free(book: kb.Book, mk: kb.Market, i: int, j: int) -> bool:
     """``TimedHolds.free``: a bar today, no position, no order pending."""
     return mk.ix[kb.BAR, i, j] != 0 and kb.position(book, j) == 0 and not book.ti[kb.PENDING, j]
 
 
-@njit(cache=True)
+@kb.jittable
 def enter(book: kb.Book, mk: kb.Market, i: int, j: int, side: int, position_pct: float) -> None:
     """``TimedHolds.enter``: +1 buys, -1 sells short ``position_pct`` % of the portfolio; 0 does nothing."""
     target = book.f[kb.VALUE] * position_pct / 100.0

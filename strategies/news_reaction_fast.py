@@ -19,12 +19,13 @@ from newsbt.backtest.fast.market import Arrivals, Prices
 from strategies.holding_fast import enter, start_session
 from strategies.news_reaction import NewsReaction, candidates, is_due, reaction_confirms, trade_side
 
-_is_due, _reaction_confirms, _trade_side = (njit(cache=True)(f) for f in (is_due, reaction_confirms, trade_side))
+_is_due, _reaction_confirms, _trade_side = (kb.jittable(f) for f in (is_due, reaction_confirms, trade_side))
 
 
 def simulate(prices: Prices, book: kb.Book, p: NewsReaction.Params, news: Arrivals) -> None:
     arrays = candidate_arrays(prices, p, news)
-    _loop(prices.market, book, *arrays, p.mode, p.hold_days, p.position_pct, p.min_reaction_pct)
+    work = np.empty(len(prices.tickers), dtype=np.int64), np.empty(len(arrays[0]), dtype=np.int64)
+    _loop(prices.market, book, *arrays, *work, p.follow, p.hold_days, p.position_pct, p.min_reaction_pct)
 
 
 def candidate_arrays(prices: Prices, p: NewsReaction.Params, news: Arrivals) -> tuple[np.ndarray, ...]:
@@ -41,17 +42,16 @@ def candidate_arrays(prices: Prices, p: NewsReaction.Params, news: Arrivals) -> 
         on_bar = r < len(days) and days[r] == reaction and mk.ix[kb.BAR, r, j] and mk.ix[kb.COUNT, r, j] > 1
         move = mk.px[kb.CLOSE, r, j] / mk.px[kb.PREV, r, j] - 1.0 if on_bar else math.nan
         rows.append((j, sessions[c.news], c.news.event.direction, reaction, move))
-    ints = np.array([r[:4] for r in rows], dtype=np.int64).reshape(len(rows), 4).T
+    ints = np.array([r[:4] for r in rows], dtype=np.int64).reshape(len(rows), 4).T.copy()  # rows contiguous
     return ints[0], ints[1], ints[2], ints[3], np.array([r[4] for r in rows], dtype=np.float64)
 
 
 @njit(cache=True)
 def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarray, c_dir: np.ndarray,
-          c_reaction: np.ndarray, c_move: np.ndarray, mode: str, hold_days: int, position_pct: float,
-          min_reaction_pct: float | None) -> None:
-    tickers = mk.own.shape[0]
-    entries = np.zeros(tickers, dtype=np.int64)  # tickers holding a position, in the order they entered
-    waiting = np.zeros(len(c_tick), dtype=np.int64)
+          c_reaction: np.ndarray, c_move: np.ndarray, entries: np.ndarray, waiting: np.ndarray, follow: bool,
+          hold_days: int, position_pct: float, min_reaction_pct: float | None) -> None:
+    """``entries``: tickers holding a position, in the order they entered; ``waiting``: the candidates not
+    decided yet (both work space; allocated by the caller, which costs no compiled allocation)."""
     n_entries = n_waiting = arrived = 0
     for i in range(mk.day.shape[0]):
         n_entries = start_session(book, mk, i, entries, n_entries, hold_days)
@@ -66,7 +66,7 @@ def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarra
                 waiting[kept] = c
                 kept += 1
             elif kb.position(book, j) == 0 and not book.ti[kb.PENDING, j]:
-                side = _trade_side(c_dir[c], mode) if _reaction_confirms(c_move[c], c_dir[c], min_reaction_pct) else 0
+                side = _trade_side(c_dir[c], follow) if _reaction_confirms(c_move[c], c_dir[c], min_reaction_pct) else 0
                 enter(book, mk, i, j, side, position_pct)
         n_waiting = kept
         kb.close_session(book, mk, i)

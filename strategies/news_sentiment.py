@@ -27,18 +27,19 @@ NEWS_COVERED = ("NVDA", "AMD", "AVGO", "ORCL", "TSM", "AAPL", "AMZN", "GOOGL", "
 
 def signal_side(sentiment: float, abnormal_volume: float, p: NewsSentiment.Params) -> int:
     """+1 buy, -1 short, 0 nothing, for one ticker's signal under ``p`` (see :func:`side_of`)."""
-    return side_of(sentiment, abnormal_volume, p.mode, p.min_sentiment, p.min_abnormal_volume, p.long_only)
+    return side_of(sentiment, abnormal_volume, p.follow, p.min_sentiment, p.min_abnormal_volume, p.long_only)
 
 
-def side_of(sentiment: float, abnormal_volume: float, mode: str, min_sentiment: float,
+def side_of(sentiment: float, abnormal_volume: float, follow: bool, min_sentiment: float,
             min_abnormal_volume: float | None, long_only: bool) -> int:
-    """The rule on plain values (the fast form compiles it): NaN never passes a threshold."""
+    """The rule on plain values (the fast form compiles it): NaN never passes a threshold; ``follow`` is
+    ``mode = "follow"`` (a bool compiles cheaply, unlike a comparison of strings)."""
     if not math.isfinite(sentiment) or sentiment == 0 or abs(sentiment) < min_sentiment:
         return 0
     if min_abnormal_volume is not None:
         if not abnormal_volume >= min_abnormal_volume:
             return 0
-    side = int(math.copysign(1, sentiment)) * (1 if mode == "follow" else -1)
+    side = (1 if sentiment > 0 else -1) * (1 if follow else -1)
     return 0 if long_only and side < 0 else side
 
 
@@ -66,6 +67,11 @@ class NewsSentiment(TimedHolds):
         hold_days: int = Field(5, ge=1)
         position_pct: Annotated[float, Field(gt=0, le=100)] = 10.0
         long_only: bool = False
+
+        @property
+        def follow(self) -> bool:
+            """``mode`` as ``side_of`` takes it (both engines)."""
+            return self.mode == "follow"
 
     def __init__(self) -> None:
         super().__init__()

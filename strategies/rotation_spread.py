@@ -26,9 +26,9 @@ from pydantic import Field
 from newsbt import NewsbtStrategy, StrategyParams
 
 
-def gap_direction(long_return: float, short_return: float, gap_pct: float, mode: str) -> int:
+def gap_direction(long_return: float, short_return: float, gap_pct: float, momentum: bool) -> int:
     """+1 / -1 to enter the spread on today's return gap, 0 to stay out."""
-    return zscore_direction((long_return - short_return) * 100.0, gap_pct, mode)
+    return zscore_direction((long_return - short_return) * 100.0, gap_pct, momentum)
 
 
 def ratio_zscore(long_closes: np.ndarray, short_closes: np.ndarray) -> float:
@@ -51,13 +51,14 @@ def ratio_zscore(long_closes: np.ndarray, short_closes: np.ndarray) -> float:
     return (last - mean) / sd if sd > 0 else 0.0
 
 
-def zscore_direction(z: float, entry_z: float, mode: str) -> int:
-    """+1 / -1 once |z| reaches ``entry_z``: with z's sign for momentum, against it for reversion; else 0.
-    (The gap signal is the same rule on the return gap in %.)"""
+def zscore_direction(z: float, entry_z: float, momentum: bool) -> int:
+    """+1 / -1 once |z| reaches ``entry_z``: with z's sign for momentum (``mode = "momentum"``), against
+    it for reversion; else 0. (The gap signal is the same rule on the return gap in %.) The mode comes as
+    a bool, which the fast form compiles cheaply, unlike a comparison of strings."""
     if abs(z) < entry_z:
         return 0
     sign = 1 if z > 0 else -1
-    return sign if mode == "momentum" else -sign
+    return sign if momentum else -sign
 
 
 def trailing_beta(long_closes: np.ndarray, short_closes: np.ndarray) -> float:
@@ -107,6 +108,11 @@ class RotationSpread(NewsbtStrategy):
         def required_tickers(self) -> list[str]:
             return [self.long, self.short]
 
+        @property
+        def momentum(self) -> bool:
+            """``mode`` as the decision functions take it (both engines)."""
+            return self.mode == "momentum"
+
     def __init__(self) -> None:
         super().__init__()
         self.leg_long, self.leg_short = self.getdatabyname(self.config.long), self.getdatabyname(self.config.short)
@@ -134,9 +140,9 @@ class RotationSpread(NewsbtStrategy):
         if p.signal == "gap":
             closes = self._history(2)
             return 0 if closes is None else gap_direction(
-                closes[0][-1] / closes[0][-2] - 1, closes[1][-1] / closes[1][-2] - 1, p.gap_pct, p.mode)
+                closes[0][-1] / closes[0][-2] - 1, closes[1][-1] / closes[1][-2] - 1, p.gap_pct, p.momentum)
         closes = self._history(p.window)
-        return 0 if closes is None else zscore_direction(ratio_zscore(*closes), p.entry_z, p.mode)
+        return 0 if closes is None else zscore_direction(ratio_zscore(*closes), p.entry_z, p.momentum)
 
     def _maybe_enter(self) -> None:
         direction = self._signal()

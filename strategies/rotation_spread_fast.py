@@ -14,10 +14,11 @@ from numba import njit
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
 from newsbt.core.errors import NewsbtError
-from strategies.rotation_spread import RotationSpread, leg_sizes, ratio_zscore, trailing_beta, zscore_direction
+from strategies.rotation_spread import (RotationSpread, gap_direction, leg_sizes, ratio_zscore, trailing_beta,
+                                       zscore_direction)
 
-_ratio_zscore, _zscore_direction, _trailing_beta, _leg_sizes = (
-    njit(cache=True)(f) for f in (ratio_zscore, zscore_direction, trailing_beta, leg_sizes))
+_gap_direction, _ratio_zscore, _zscore_direction, _trailing_beta, _leg_sizes = (
+    kb.jittable(f) for f in (gap_direction, ratio_zscore, zscore_direction, trailing_beta, leg_sizes))
 LONG, SHORT = 0, 1
 
 
@@ -25,11 +26,11 @@ def simulate(prices: Prices, book: kb.Book, p: RotationSpread.Params, news: Arri
     if prices.idle:
         raise NewsbtError(f"rotation_spread needs prices of both legs; none for {', '.join(prices.idle)}")
     nan_or = (lambda v: math.nan if v is None else float(v))
-    _loop(prices.market, book, p.signal == "zscore", p.mode, p.gap_pct, p.window, p.entry_z, nan_or(p.exit_z),
+    _loop(prices.market, book, p.signal == "zscore", p.momentum, p.gap_pct, p.window, p.entry_z, nan_or(p.exit_z),
           p.hold_days, nan_or(p.stop_loss_pct), p.leg_pct, p.hedge == "beta", p.beta_window)
 
 
-@njit(cache=True)
+@kb.jittable
 def _history(mk: kb.Market, i: int, bars: int) -> tuple[bool, np.ndarray, np.ndarray]:
     """(True, the last ``bars`` own closes of each leg), or False until both legs have that many."""
     n_long, n_short = mk.ix[kb.COUNT, i, LONG], mk.ix[kb.COUNT, i, SHORT]
@@ -38,17 +39,17 @@ def _history(mk: kb.Market, i: int, bars: int) -> tuple[bool, np.ndarray, np.nda
     return True, mk.own[LONG, n_long - bars:n_long], mk.own[SHORT, n_short - bars:n_short]
 
 
-@njit(cache=True)
-def _signal(mk: kb.Market, i: int, zscore: bool, mode: str, gap_pct: float, window: int, entry_z: float) -> int:
-    if not zscore:  # gap_direction, inlined
-        ok, long_c, short_c = _history(mk, i, 2)
-        gap = ((long_c[1] / long_c[0] - 1) - (short_c[1] / short_c[0] - 1)) * 100.0 if ok else 0.0
-        return _zscore_direction(gap, gap_pct, mode) if ok else 0
-    ok, long_c, short_c = _history(mk, i, window)
-    return _zscore_direction(_ratio_zscore(long_c, short_c), entry_z, mode) if ok else 0
+@kb.jittable
+def _signal(mk: kb.Market, i: int, zscore: bool, momentum: bool, gap_pct: float, window: int, entry_z: float) -> int:
+    ok, long_c, short_c = _history(mk, i, window if zscore else 2)
+    if not ok:
+        return 0
+    if zscore:
+        return _zscore_direction(_ratio_zscore(long_c, short_c), entry_z, momentum)
+    return _gap_direction(long_c[1] / long_c[0] - 1, short_c[1] / short_c[0] - 1, gap_pct, momentum)
 
 
-@njit(cache=True)
+@kb.jittable
 def _exit_due(mk: kb.Market, book: kb.Book, i: int, zscore: bool, window: int, exit_z: float, hold_days: int,
               stop_loss_pct: float) -> bool:
     if mk.ix[kb.COUNT, i, LONG] - book.ti[kb.OPENED_COUNT, LONG] >= hold_days - 1:
@@ -67,7 +68,7 @@ def _exit_due(mk: kb.Market, book: kb.Book, i: int, zscore: bool, window: int, e
 
 
 @njit(cache=True)
-def _loop(mk: kb.Market, book: kb.Book, zscore: bool, mode: str, gap_pct: float, window: int, entry_z: float,
+def _loop(mk: kb.Market, book: kb.Book, zscore: bool, momentum: bool, gap_pct: float, window: int, entry_z: float,
           exit_z: float, hold_days: int, stop_loss_pct: float, leg_pct: float, beta: bool, beta_window: int) -> None:
     for i in range(mk.day.shape[0]):
         kb.open_session(book, mk, i)
@@ -78,12 +79,12 @@ def _loop(mk: kb.Market, book: kb.Book, zscore: bool, mode: str, gap_pct: float,
                     kb.close_position(book, mk, i, LONG)
                     kb.close_position(book, mk, i, SHORT)
             else:
-                _maybe_enter(mk, book, i, _signal(mk, i, zscore, mode, gap_pct, window, entry_z), leg_pct, beta,
+                _maybe_enter(mk, book, i, _signal(mk, i, zscore, momentum, gap_pct, window, entry_z), leg_pct, beta,
                              beta_window)
         kb.close_session(book, mk, i)
 
 
-@njit(cache=True)
+@kb.jittable
 def _maybe_enter(mk: kb.Market, book: kb.Book, i: int, direction: int, leg_pct: float, beta: bool,
                  beta_window: int) -> None:
     if direction == 0:

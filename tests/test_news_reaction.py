@@ -127,7 +127,7 @@ def test_reaction_confirms_in_the_direction_of_the_news():
     assert reaction_confirms(-0.08, -1, 5) and reaction_confirms(0.08, 1, 5)
     assert not reaction_confirms(0.08, -1, 5) and not reaction_confirms(-0.04, -1, 5)
     assert not reaction_confirms(None, -1, 5) and reaction_confirms(None, -1, None)
-    assert [trade_side(s, m) for s in (-1, 0, 1) for m in ("follow", "fade")] == [-1, 1, 0, 0, 1, -1]
+    assert [trade_side(s, m) for s in (-1, 0, 1) for m in (True, False)] == [-1, 1, 0, 0, 1, -1]
 
 
 @pytest.mark.parametrize("event, params", [

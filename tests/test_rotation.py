@@ -108,14 +108,14 @@ def test_beta_hedge_uses_only_data_up_to_the_signal_day():
     (-0.02, 0.0, "momentum", -1), (0.01, 0.0, "momentum", 0),
 ])
 def test_gap_direction(long_r, short_r, mode, expected):
-    assert gap_direction(long_r, short_r, 1.5, mode) == expected
+    assert gap_direction(long_r, short_r, 1.5, mode == "momentum") == expected
 
 
 def test_zscore_signal():
     long_c = np.array([100, 100, 100, 100, 110.0])
     z = ratio_zscore(long_c, np.full(5, 50.0))
     assert z == pytest.approx(4 * np.log(1.1) / 5 / np.std(np.log(long_c / 50), ddof=1))
-    assert zscore_direction(z, 1.5, "reversion") == -1 and zscore_direction(0.2, 1.5, "momentum") == 0
+    assert zscore_direction(z, 1.5, False) == -1 and zscore_direction(0.2, 1.5, True) == 0
 
 
 def test_rotation_on_real_prices_enters_after_the_2024_07_30_gap(real_data_dir, tmp_path):
