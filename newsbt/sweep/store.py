@@ -42,6 +42,7 @@ SCHEMA = pa.schema([
     ("dates", pa.list_(pa.date32())),
     ("returns", pa.list_(pa.float64())),
 ])
+DICTIONARY_COLUMNS = ["params", "error", "dates.list.element"]
 TABLE_COLUMNS = ("combination", *METRIC_COLUMNS, "final_value", "refused_orders", "error")
 STORE_ENTRIES = ("results", "manifest.json")  # what a sweep's folder keeps when its report is rewritten
 
@@ -63,6 +64,7 @@ class StoreState:
     done: frozenset[int]  # combinations already saved (resumed)
     discarded: int  # saved combinations of a different sweep (or of this one, not resumed) that were removed
     quarantined: tuple[Quarantined, ...] = ()  # damaged parts moved aside (their combinations run again)
+    saved: tuple[pa.Table, ...] = ()  # the resumed parts as read (whole), for the final table
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,25 @@ class SweepStore:
     def prepare(self, spec_hash: str, manifest: Mapping[str, Any], resume: bool) -> StoreState:
         """Resume the saved sweep with ``spec_hash`` (when ``resume``), else clear old parts and start afresh.
 
-        ``manifest["combinations"]`` is the sweep's size: a saved combination outside it is damage.
+        ``manifest["combinations"]`` is the sweep's size: a saved combination outside it is damage. Parts
+        to resume are read whole here (a damaged page is found before anything runs) and handed back in
+        ``saved``; parts to discard are only counted.
         """
         self.results_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.results_dir.glob(".part-*"):  # temporary files of a killed run
             stale.unlink()
-        good, damaged = self._check_parts(int(manifest["combinations"]))
+        size = int(manifest["combinations"])
         if resume and self._saved_hash() == spec_hash:
+            good, damaged = self._check_parts(size, whole=True)
             quarantined = tuple(self._quarantine(part, reason) for part, reason in damaged)
-            self._drop_errors()
-            return StoreState(frozenset(self.done()), 0, quarantined)
+            saved = self._drop_errors(good)
+            done = frozenset(i for table in saved for i in table["combination"].to_pylist())
+            return StoreState(done, 0, quarantined, saved)
+        good, _ = self._check_parts(size, whole=False)
         for part in self.parts():
             part.unlink()
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
-        return StoreState(frozenset(), sum(len(c) for c in good.values()))
+        return StoreState(frozenset(), sum(table.num_rows for table in good.values()))
 
     def parts(self) -> list[Path]:
         return sorted(self.results_dir.glob("part-*.parquet"))
@@ -105,17 +112,22 @@ class SweepStore:
     def done(self) -> set[int]:
         return {i for part in self.parts() for i in pq.read_table(part, columns=["combination"])[0].to_pylist()}
 
-    def write_part(self, rows: Sequence[Mapping[str, Any]]) -> Path:
-        """Save finished combinations as one part, atomically."""
-        path = self.results_dir / f"part-{min(r['combination'] for r in rows):07d}.parquet"
-        table = pa.Table.from_pylist(list(rows), schema=SCHEMA)
+    def write_part(self, part: pa.Table | Sequence[Mapping[str, Any]]) -> Path:
+        """Save finished combinations (a table of ``SCHEMA``, or rows of its columns) as one part, atomically."""
+        table = part if isinstance(part, pa.Table) else pa.Table.from_pylist(list(part), schema=SCHEMA)
+        path = self.results_dir / f"part-{pc.min(table['combination']).as_py():07d}.parquet"
         _write_parquet(table, path)
         return path
 
     def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
-        parts = self.parts()
-        table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
+        """The results of every part on disk (see :meth:`results`)."""
+        return self.results([pq.read_table(p, schema=SCHEMA) for p in self.parts()])
+
+    def results(self, parts: Sequence[pa.Table]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per combination by index, daily returns as sessions x combination of those that ran)
+        of ``parts`` (tables of ``SCHEMA``: a sweep hands over what it resumed and what it wrote, without
+        reading them back)."""
+        table = pa.concat_tables(parts) if parts else SCHEMA.empty_table()
         frame = table.drop_columns(["dates", "returns"]).to_pandas()
         frame = frame.sort_values("combination", kind="stable").reset_index(drop=True)
         twice = frame["combination"][frame["combination"].duplicated()]
@@ -124,18 +136,21 @@ class SweepStore:
                               "remove the folder (or run without resume) and run the sweep again")
         return _results_table(frame), _returns_matrix(table)
 
-    def _check_parts(self, size: int) -> tuple[dict[Path, set[int]], list[tuple[Path, str]]]:
-        """Parts to trust (with their combinations) and damaged ones (with the reason), in name order."""
-        good: dict[Path, set[int]] = {}
+    def _check_parts(self, size: int, whole: bool) -> tuple[dict[Path, pa.Table], list[tuple[Path, str]]]:
+        """Parts to trust (read whole, or only their combinations) and damaged ones (with the reason), in
+        name order."""
+        good: dict[Path, pa.Table] = {}
         damaged: list[tuple[Path, str]] = []
         seen: set[int] = set()
         for part in self.parts():
             try:
-                table = pq.read_table(part)
+                with pq.ParquetFile(part) as file:
+                    ours = file.schema_arrow.equals(SCHEMA)
+                    table = file.read(columns=None if whole else ["combination"]) if ours else None
             except (OSError, pa.ArrowException) as exc:  # truncated, empty, not parquet at all
                 damaged.append((part, f"unreadable ({' '.join(str(exc).split())[:160]})"))
                 continue
-            combos = table["combination"].to_pylist() if table.schema.equals(SCHEMA) else None
+            combos = table["combination"].to_pylist() if table is not None else None
             if combos is None:
                 damaged.append((part, "its columns are not those of a sweep result part"))
             elif len(set(combos)) < len(combos) or not all(c is not None and 0 <= c < size for c in combos):
@@ -143,8 +158,8 @@ class SweepStore:
             elif seen & set(combos):
                 damaged.append((part, f"combination {min(seen & set(combos))} is also in another part"))
             else:
-                good[part] = set(combos)
-                seen |= good[part]
+                good[part] = table
+                seen |= set(combos)
         return good, damaged
 
     def _quarantine(self, part: Path, reason: str) -> Quarantined:
@@ -156,20 +171,23 @@ class SweepStore:
         os.replace(part, target)
         return Quarantined(part, target, reason)
 
-    def _drop_errors(self) -> None:
-        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed).
+    def _drop_errors(self, parts: Mapping[Path, pa.Table]) -> tuple[pa.Table, ...]:
+        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed);
+        the parts' tables without them.
 
         A part keeps the name of its lowest combination, so a rerun combination's new part can never
         overwrite it (a kill between the write and the unlink leaves a duplicate that resume quarantines).
         """
-        for part in self.parts():
-            table = pq.read_table(part, schema=SCHEMA)
+        kept_parts = []
+        for part, table in parts.items():
             kept = table.filter(pc.is_null(table["error"]))
-            if kept.num_rows == table.num_rows:
-                continue
-            rewritten = self.write_part(kept.to_pylist()) if kept.num_rows else None
-            if rewritten != part:
-                part.unlink()
+            if kept.num_rows < table.num_rows:
+                rewritten = self.write_part(kept) if kept.num_rows else None
+                if rewritten != part:
+                    part.unlink()
+            if kept.num_rows:
+                kept_parts.append(kept)
+        return tuple(kept_parts)
 
     def _saved_hash(self) -> str | None:
         try:
@@ -237,5 +255,7 @@ def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Dictionary encoding only where values repeat (each row's sessions, parameters, errors): tried on
+    the returns too, as by default, it costs most of the write and saves nothing."""
     with temporary_path(path) as tmp:  # a temporary ".part-*" sibling, renamed into place when whole
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=DICTIONARY_COLUMNS)
