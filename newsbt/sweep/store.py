@@ -42,7 +42,6 @@ SCHEMA = pa.schema([
     ("dates", pa.list_(pa.date32())),
     ("returns", pa.list_(pa.float64())),
 ])
-DICTIONARY_COLUMNS = ["params", "error", "dates.list.element"]
 TABLE_COLUMNS = ("combination", *METRIC_COLUMNS, "final_value", "refused_orders", "error")
 STORE_ENTRIES = ("results", "manifest.json")  # what a sweep's folder keeps when its report is rewritten
 
@@ -200,10 +199,9 @@ class SweepStore:
 def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Combination index, one column per swept parameter, then the figures and the error."""
     params = pd.DataFrame([json.loads(p) for p in frame["params"]], index=frame.index)
-    out = pd.concat([frame[["combination"]], params, frame[list(TABLE_COLUMNS[1:-1])]], axis=1)
-    out["error"] = pd.Series([e if isinstance(e, str) else None for e in frame["error"]], index=frame.index,
-                             dtype=object)
-    return out
+    errors = pd.Series([e if isinstance(e, str) else None for e in frame["error"]], index=frame.index, dtype=object)
+    return pd.DataFrame({"combination": frame["combination"], **params,
+                         **{name: frame[name] for name in TABLE_COLUMNS[1:-1]}, "error": errors})
 
 
 def _returns_matrix(table: pa.Table) -> pd.DataFrame:
@@ -255,7 +253,7 @@ def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    """Dictionary encoding only where values repeat (each row's sessions, parameters, errors): tried on
-    the returns too, as by default, it costs most of the write and saves nothing."""
+    """Without dictionary encoding and statistics: tried on every column, as by default, they took most
+    of a part's write (the returns never repeat; nothing reads the statistics)."""
     with temporary_path(path) as tmp:  # a temporary ".part-*" sibling, renamed into place when whole
-        pq.write_table(table, tmp, use_dictionary=DICTIONARY_COLUMNS)
+        pq.write_table(table, tmp, use_dictionary=False, write_statistics=False)

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from newsbt.backtest.fast.kernel import Market
+from newsbt.backtest.fast.kernel import BAR, CLOSE, COUNT, LASTDAY, OPEN, PREV, Market
 from newsbt.backtest.feeds import window
 from newsbt.core.errors import NewsbtError
 from newsbt.data.newsgate import NewsGate, TimedEvent
@@ -55,21 +55,22 @@ def build_prices(frames: Mapping[str, pd.DataFrame], tickers: Sequence[str], sta
     calendar = np.unique(np.concatenate([cut[t][0] for t in traded]))
     n, k = len(calendar), len(traded)
     day = calendar.astype("datetime64[D]").astype(np.int64)
-    opens, closes, prev = (np.full((n, k), np.nan) for _ in range(3))
-    count, lastday = np.zeros((n, k), dtype=np.int64), np.full((n, k), -1, dtype=np.int64)
+    px, ix = np.full((3, n, k), np.nan), np.zeros((3, n, k), dtype=np.int64)
+    opens, closes, prev = px[OPEN], np.full((n, k), np.nan), px[PREV]
+    ix[LASTDAY] = -1
     own = np.full((k, max(len(cut[t][0]) for t in traded)), np.nan)
     for j, t in enumerate(traded):
         dates, opens_t, closes_t = cut[t]
         rows = np.searchsorted(calendar, dates)
         opens[rows, j], closes[rows, j] = opens_t, closes_t
-        prev[rows[1:], j] = closes[rows[:-1], j]
-        count[rows, j] = np.arange(1, len(rows) + 1)
-        lastday[rows, j] = day[rows]
-        own[j, : len(rows)] = closes[rows, j]
-    px = np.stack([opens, pd.DataFrame(closes).ffill().to_numpy(), prev])
-    ix = np.stack([(count > 0).astype(np.int64), np.maximum.accumulate(count, axis=0),
-                   np.maximum.accumulate(lastday, axis=0)])
-    market = Market(day=day, px=np.ascontiguousarray(px), ix=np.ascontiguousarray(ix), own=own)
+        prev[rows[1:], j] = closes_t[:-1]
+        ix[BAR, rows, j], ix[COUNT, rows, j], ix[LASTDAY, rows, j] = 1, np.arange(1, len(rows) + 1), day[rows]
+        own[j, : len(rows)] = closes_t
+    latest = np.maximum.accumulate(np.where(np.isnan(closes), 0, np.arange(n)[:, None]), axis=0)
+    px[CLOSE] = closes[latest, np.arange(k)]  # forward-filled (NaN before a ticker's first bar)
+    np.maximum.accumulate(ix[COUNT], axis=0, out=ix[COUNT])
+    np.maximum.accumulate(ix[LASTDAY], axis=0, out=ix[LASTDAY])
+    market = Market(day=day, px=px, ix=ix, own=own)
     return Prices(tuple(traded), tuple(t for t in tickers if t not in traded),
                   pd.DatetimeIndex(calendar, name="date"), market, frames, start, end)
 
