@@ -152,14 +152,16 @@ def serial_results(setup: WorkerSetup, chunks: list[list[int]]) -> Iterator[pa.T
         yield evaluator.run_chunk(chunk)
 
 
-# The one per-process slot the process-pool initializer pattern needs: this worker's evaluator.
+# The one per-process slot the process-pool initializer pattern needs: this worker's evaluator. The
+# parent sets it just before its workers are forked, so they inherit it (see ``local_results``).
 _EVALUATOR: Evaluator | None = None
 
 
 def _init_worker(setup: WorkerSetup) -> None:
     global _EVALUATOR
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which cancels and keeps parts
-    _EVALUATOR = Evaluator(setup)
+    if _EVALUATOR is None or _EVALUATOR.setup is not setup:  # not forked from the sweep's parent (spawn)
+        _EVALUATOR = Evaluator(setup)
 
 
 def _run_chunk(indices: list[int]) -> pa.Table:
@@ -168,9 +170,21 @@ def _run_chunk(indices: list[int]) -> pa.Table:
 
 
 def local_results(setup: WorkerSetup, chunks: list[list[int]], workers: int) -> Iterator[pa.Table]:
-    """Chunks run by a process pool whose workers each receive the setup once, in completion order."""
+    """Chunks run by a process pool whose workers each receive the setup once, in completion order.
+
+    The evaluator is built here first, and with engine "fast" it runs the first combination once (which
+    loads the compiled code from numba's cache): workers forked from this process inherit both, instead
+    of each aligning the prices and loading the code again, side by side on the same cores.
+    """
+    global _EVALUATOR
+    _EVALUATOR = Evaluator(setup)
+    if setup.engine == "fast":
+        _EVALUATOR.run_chunk(chunks[0][:1])
     executor = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(setup,))
-    futures = [executor.submit(_run_chunk, chunk) for chunk in chunks]
+    try:
+        futures = [executor.submit(_run_chunk, chunk) for chunk in chunks]
+    finally:
+        _EVALUATOR = None  # the workers are forked by now (all at once, at the first submit)
     try:
         for future in as_completed(futures):
             yield future.result()
