@@ -212,7 +212,9 @@ def _block_moments(matrix: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.nd
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     sums = np.add.reduceat(matrix, starts, axis=0)
     means = sums / sizes[:, None]
-    m2 = np.add.reduceat((matrix - np.repeat(means, sizes, axis=0)) ** 2, starts, axis=0)
+    m2 = np.empty_like(sums)
+    for b, (start, size) in enumerate(zip(starts, sizes)):  # block by block: temporaries of one block, not T x N
+        m2[b] = np.add.reduceat((matrix[start : start + size] - means[b]) ** 2, [0], axis=0)[0]
     return sizes.astype(float), sums, m2 + sizes[:, None] * means**2
 
 

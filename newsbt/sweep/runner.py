@@ -42,7 +42,7 @@ from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_par
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest
 from newsbt.core.publish import environment_errors, report_lock
-from newsbt.sweep.store import TABLE_COLUMNS, Quarantined, SweepStore
+from newsbt.sweep.store import TABLE_COLUMNS, Collected, Quarantined, SweepStore
 from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
 
 Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
@@ -256,12 +256,14 @@ def run_sweep(
         state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
         todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
         counter = _Counter(len(sweep.combinations), len(state.done), progress)
-        written: list[pa.Table] = []
+        collected = Collected(len(sweep.combinations))
+        for part in state.saved:
+            collected.add(part)
         if todo:
             stream = _results(setup, todo, backend, workers or sweep.settings.workers,
                               scheduler or sweep.settings.scheduler, sweep.spec_hash)
-            _consume(stream, store, counter, written)
-        table, returns = store.results([*state.saved, *written])
+            _consume(stream, store, counter, collected)
+        table, returns = collected.outcome(store.results_dir)
     return SweepOutcome(sweep, store.directory, table, returns, len(todo), len(state.done),
                         counter.failed, state.discarded, time.perf_counter() - started, state.quarantined)
 
@@ -291,13 +293,13 @@ class _Counter:
             self.callback(SweepProgress(self.done, self.total, self.resumed, self.failed))
 
 
-def _consume(stream: Iterator[pa.Table], store: SweepStore, counter: _Counter, written: list[pa.Table]) -> None:
-    """Save each finished part as it arrives, and keep it (the outcome is built from what was saved)."""
+def _consume(stream: Iterator[pa.Table], store: SweepStore, counter: _Counter, collected: Collected) -> None:
+    """Save each finished part as it arrives, and collect it (the outcome is built from what was saved)."""
     try:
         with closing(stream):
             for part in stream:
                 store.write_part(part)
-                written.append(part)
+                collected.add(part)
                 counter.add(part)
     except KeyboardInterrupt:
         raise SweepInterrupted(

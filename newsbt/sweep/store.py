@@ -124,16 +124,11 @@ class SweepStore:
 
     def results(self, parts: Sequence[pa.Table]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(one row per combination by index, daily returns as sessions x combination of those that ran)
-        of ``parts`` (tables of ``SCHEMA``: a sweep hands over what it resumed and what it wrote, without
-        reading them back)."""
-        table = pa.concat_tables(parts) if parts else SCHEMA.empty_table()
-        frame = table.drop_columns(["dates", "returns"]).to_pandas()
-        frame = frame.sort_values("combination", kind="stable").reset_index(drop=True)
-        twice = frame["combination"][frame["combination"].duplicated()]
-        if len(twice):
-            raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
-                              "remove the folder (or run without resume) and run the sweep again")
-        return _results_table(frame), _returns_matrix(table)
+        of ``parts`` (tables of ``SCHEMA``)."""
+        collected = Collected(1 + max((pc.max(p["combination"]).as_py() for p in parts if p.num_rows), default=-1))
+        for part in parts:
+            collected.add(part)
+        return collected.outcome(self.results_dir)
 
     def _check_parts(self, size: int, whole: bool) -> tuple[dict[Path, pa.Table], list[tuple[Path, str]]]:
         """Parts to trust (read whole, or only their combinations) and damaged ones (with the reason), in
@@ -196,6 +191,71 @@ class SweepStore:
         return saved.get("spec_hash") if isinstance(saved, dict) else None
 
 
+class Collected:
+    """A sweep's results gathered part by part as the parts are saved (a sweep hands over what it resumed
+    and each part it writes, and never reads them back).
+
+    Each part is kept as its figures, and the daily returns of the combinations that ran are copied
+    into one combinations x sessions matrix, at their combination's row, as long as every part has the
+    first one's sessions (the usual case): the sweep then holds 8 bytes per combination and session,
+    not its parts (whose sessions repeat on every row), and the outcome is built without a copy. A part
+    on other sessions (combinations with other tickers) and every one after it are kept whole.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.figures: list[pa.Table] = []
+        self.whole: list[pa.Table] = []  # parts (of combinations that ran) not placed in the matrix
+        self.sessions: np.ndarray | None = None  # int32 days since 1970-01-01
+        self.rows = np.empty((size, 0))  # combination x session, on ``sessions``; pages touched as filled
+        self.placed = np.zeros(size, dtype=bool)
+
+    def add(self, part: pa.Table) -> None:
+        self.figures.append(part.drop_columns(["dates", "returns"]))
+        ran = part.filter(pc.is_null(part["error"]))
+        if not ran.num_rows:
+            return
+        days, lengths = _flat(ran["dates"], pa.int32()), np.asarray(pc.list_value_length(ran["dates"]))
+        if self.sessions is None and not self.whole and (lengths == lengths[0]).all():
+            self.sessions, self.rows = days[: lengths[0]], np.empty((len(self.placed), lengths[0]))
+        n = 0 if self.sessions is None else len(self.sessions)
+        if self.whole or not n or not (lengths == n).all() or not (days.reshape(-1, n) == self.sessions).all():
+            self.whole.append(ran)
+            return
+        combos = ran["combination"].to_numpy()
+        self.rows[combos] = _flat(ran["returns"], pa.float64()).reshape(-1, n)
+        self.placed[combos] = True
+
+    def outcome(self, directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
+        table = pa.concat_tables(self.figures) if self.figures else SCHEMA.empty_table().drop_columns(["dates", "returns"])
+        frame = table.to_pandas().sort_values("combination", kind="stable").reset_index(drop=True)
+        twice = frame["combination"][frame["combination"].duplicated()]
+        if len(twice):
+            raise NewsbtError(f"{directory} holds combination {twice.iloc[0]} twice; "
+                              "remove the folder (or run without resume) and run the sweep again")
+        return _results_table(frame), self._returns()
+
+    def _returns(self) -> pd.DataFrame:
+        combos = np.flatnonzero(self.placed)
+        if self.whole:  # the matrix's rows back into a part, all aligned on the union of the sessions
+            n = len(self.sessions) if self.sessions is not None else 0
+            placed = pa.table({"combination": combos, "error": pa.nulls(len(combos), pa.string()),
+                               "dates": _list_column(np.tile(self.sessions, len(combos)), n, pa.date32()),
+                               "returns": _list_column(self.rows[combos].ravel(), n, pa.float64())})
+            return _returns_matrix(pa.concat_tables([placed, *(p.select(placed.column_names) for p in self.whole)]))
+        rows = self.rows if len(combos) == len(self.placed) else self.rows[combos]
+        index = pd.DatetimeIndex(self.sessions.astype("datetime64[D]"), name="date") if len(combos) else None
+        matrix = pd.DataFrame(rows.T, index=index, columns=combos, copy=False) if len(combos) else pd.DataFrame()
+        matrix.columns.name = "combination"
+        return matrix
+
+
+def _list_column(values: np.ndarray, n: int, kind: pa.DataType) -> pa.ListArray:
+    """Lists of ``n`` values each, from their values one after the other."""
+    offsets = pa.array(np.arange(len(values) // n + 1 if n else 1, dtype=np.int32) * n)
+    return pa.ListArray.from_arrays(offsets, pa.array(values).cast(kind))
+
+
 def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Combination index, one column per swept parameter, then the figures and the error."""
     params = pd.DataFrame([json.loads(p) for p in frame["params"]], index=frame.index)
@@ -247,9 +307,9 @@ def _same_sessions(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: in
     return first if all((days.reshape(-1, n) == first).all() for days, _, _ in parts) else None
 
 
-def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
+def _flat(lists: pa.ListArray | pa.ChunkedArray, kind: pa.DataType) -> np.ndarray:
     """The values of a list column as one numpy array (dates as int32 days since 1970-01-01)."""
-    return pc.cast(lists.flatten(), kind).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.cast(pc.list_flatten(lists), kind))
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

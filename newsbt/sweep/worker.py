@@ -182,12 +182,12 @@ def local_results(setup: WorkerSetup, chunks: list[list[int]], workers: int) -> 
         _EVALUATOR.run_chunk(chunks[0][:1])
     executor = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(setup,))
     try:
-        futures = [executor.submit(_run_chunk, chunk) for chunk in chunks]
+        finished = as_completed([executor.submit(_run_chunk, chunk) for chunk in chunks])
     finally:
         _EVALUATOR = None  # the workers are forked by now (all at once, at the first submit)
     try:
-        for future in as_completed(futures):
-            yield future.result()
+        for future in finished:  # as_completed lets go of each future once yielded; a list of them would
+            yield future.result()  # keep every part in memory until the sweep ends
     except BrokenProcessPool:
         raise NewsbtError("a sweep worker process died (out of memory?); finished combinations are saved, "
                           "run the same command again to resume") from None
