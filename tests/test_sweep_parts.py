@@ -160,3 +160,16 @@ def test_pbo_block_moments_equal_the_whole_matrix_computation_to_the_bit():
     np.testing.assert_array_equal(sizes, lengths.astype(float))
     np.testing.assert_array_equal(sums, np.add.reduceat(matrix, starts, axis=0))
     np.testing.assert_array_equal(squares, m2 + lengths[:, None] * means**2)
+
+
+def test_parts_whose_first_one_mixes_calendars_are_aligned_on_the_union(tmp_path):
+    rng = np.random.default_rng(1)
+    week = days_of(*(dt.date(2024, 1, d) for d in (2, 3, 4, 5, 8)))
+    parts = [part_of([1, 0], [week[:3], week], rng), part_of([2], [week], rng)]
+    collected = Collected(3)
+    for part in parts:
+        collected.add(part)
+    _, matrix = collected.outcome(tmp_path)
+    assert collected.sessions is None and not collected.placed.any()  # nothing placed: every part kept whole
+    pd.testing.assert_frame_equal(matrix, _returns_matrix(pa.concat_tables(parts)), check_exact=True)
+    assert matrix.loc["2024-01-05", 1] == 0.0 and matrix.shape == (5, 3)  # no bar that session: counts 0
