@@ -211,7 +211,7 @@ class Collected:
 
     def add(self, part: pa.Table) -> None:
         self.figures.append(part.drop_columns(["dates", "returns"]))
-        ran = part.filter(pc.is_null(part["error"]))
+        ran = part if part["error"].null_count == part.num_rows else part.filter(pc.is_null(part["error"]))
         if not ran.num_rows:
             return
         days, lengths = _flat(ran["dates"], pa.int32()), np.asarray(pc.list_value_length(ran["dates"]))
