@@ -1,9 +1,10 @@
 """Engine speed: newsbt's compiled engine against a hand-written numba loop, vectorbt and backtrader,
 and whole commands end to end, measured in one run on this machine and printed as ratios.
 
-    NEWSBT_DATA_DIR=../shared/data/prices python benchmarks/engine_speed.py [--big 10000] [--skip-backtrader]
+    NEWSBT_DATA_DIR=../shared/data/prices python benchmarks/engine_speed.py [--big 2500,10000] [--skip-backtrader]
 
-Sections (each figure is one measurement on a machine that may be shared; compare ratios):
+Sections (each figure is one measurement on a machine that may be shared, except the 48-grid's fast figures,
+the median of five warm runs; compare ratios):
 
 1. compiling the compiled engine from an empty numba cache, and loading it from the cache: the first
    run of each fast form (crash_dip, rotation_spread, news_reaction), each in a fresh process with an
@@ -17,8 +18,9 @@ Sections (each figure is one measurement on a machine that may be shared; compar
    at 20 % of the cash left (``size_type="percent"``), not of portfolio value with whole shares and
    cash set aside for pending orders, so its values are not compared;
 3. rotation_spread and news_reaction grids of 48 combinations, fast against backtrader;
-4. a crash_dip sweep of ``--big`` combinations as a whole ``newsbt sweep`` command (DSR, PBO,
-   heatmaps, the best run's report), with the peak memory of all its processes;
+4. crash_dip sweeps of ``--big`` sizes (about 2,500 and 10,000 combinations) as whole ``newsbt sweep``
+   commands (DSR, PBO, heatmaps, the best run's report), with their peak memory next to the size of
+   the returns matrix they produce, so that the growth of one can be read against the other;
 5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid) and
    where each one's time goes, phase by phase in a fresh process (``--only-commands``: this section only).
 """
@@ -33,9 +35,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import psutil
+import pyarrow.parquet as pq
 from numba import njit
 
 from sweep_speed import MemorySampler  # benchmarks/ is the script's directory
@@ -57,6 +62,15 @@ def timed(fn, *args, **kwargs):
     started = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - started
+
+
+REPEATS = 5  # the 48-grid's fast figures: the median of this many warm runs (one is noise on a shared machine)
+
+
+def median_timed(fn, *args, **kwargs):
+    """(the last output, the median seconds) of ``REPEATS`` calls."""
+    runs = [timed(fn, *args, **kwargs) for _ in range(REPEATS)]
+    return runs[-1][0], sorted(seconds for _, seconds in runs)[REPEATS // 2]
 
 
 def newsbt_cmd(*args: str) -> float:
@@ -123,11 +137,12 @@ def rows_only(name: str) -> float:
                         tuple(api.load_events_for(sweep.spec)) if sweep.spec.run.events else ())
     evaluator = Evaluator(setup)
     evaluator.run_chunk(range(len(sweep.combinations)))  # warm
-    return timed(evaluator.run_chunk, range(len(sweep.combinations)))[1]
+    return median_timed(evaluator.run_chunk, range(len(sweep.combinations)))[1]
 
 
 def sweep_phase(name: str, engine: str, workers: int | None) -> tuple[float, list[float]]:
-    """Seconds of ``run_sweep`` (prices already in memory, engine warm) and the final values."""
+    """Seconds of ``run_sweep`` (prices already in memory, engine warm; the median of ``REPEATS`` runs on
+    engine fast, one run on backtrader) and the final values."""
     from newsbt import api
     from newsbt.sweep.runner import run_sweep
 
@@ -135,7 +150,8 @@ def sweep_phase(name: str, engine: str, workers: int | None) -> tuple[float, lis
     prices = api.load_prices_for(sweep.spec)
     with tempfile.TemporaryDirectory() as reports:
         run_sweep(sweep, reports_dir=reports, workers=workers, resume=False, prices=prices)  # warm-up
-        outcome, seconds = timed(run_sweep, sweep, reports_dir=reports, workers=workers, resume=False, prices=prices)
+        outcome, seconds = (median_timed if engine == "fast" else timed)(
+            run_sweep, sweep, reports_dir=reports, workers=workers, resume=False, prices=prices)
     assert outcome.failed == 0, outcome.table["error"].dropna().head()
     return seconds, outcome.table["final_value"].tolist()
 
@@ -202,7 +218,7 @@ def hand_loop() -> tuple[float, list[float]]:
         return [hand_crash_dip(*args, c["drop_pct"], c["hold_days"], c["position_pct"], *costs) for c in combos]
 
     run_all()  # compile
-    values, seconds = timed(run_all)
+    values, seconds = median_timed(run_all)
     return seconds, values
 
 
@@ -242,22 +258,63 @@ def vectorbt_warm() -> float | None:
     return seconds
 
 
-# --- 4. a big sweep, whole command ----------------------------------------------------------------
+# --- 4. big sweeps, whole commands ----------------------------------------------------------------
 
-def big_sweep(combinations: int) -> tuple[float, float]:
-    """(seconds, peak summed PSS MB) of ``newsbt sweep`` over ``combinations`` crash_dip combinations."""
-    drops = max(1, combinations // 100)
+@dataclass(frozen=True)
+class BigSweep:
+    combinations: int
+    seconds: float
+    peak_pss_mb: float  # all the command's processes summed (pages shared between them counted once), sampled
+    largest_rss_mb: float  # the exact peak of its largest process (ru_maxrss, from wait4)
+    returns_mb: float  # the sessions x combinations returns matrix the sweep produced (float64)
+
+
+def big_sweep(combinations: int) -> BigSweep:
+    """A whole ``newsbt sweep`` of about ``combinations`` crash_dip combinations (drop_pct in steps of
+    0.1 x hold_days 1..101), its memory sampled every 50 ms over the command's own process tree."""
+    drops = max(1, combinations // 101)
     text = (ROOT / "backtests" / "ai_crash_dip_sweep.toml").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.toml"
         path.write_text(text.replace('name = "ai_crash_dip_sweep"', 'name = "big_sweep"'), encoding="utf-8")
-        grid = ["--grid", f"drop_pct=3:{3 + drops * 0.1:.1f}:0.1", "--grid", "hold_days=1:101:1",
+        grid = ["--grid", f"drop_pct=3:{3 + (drops - 1) * 0.1:.1f}:0.1", "--grid", "hold_days=1:101:1",
                 "--grid", "position_pct=20"]
-        sampler = MemorySampler()
+        started = time.perf_counter()
+        errors = (Path(tmp) / "stderr.txt").open("w+", encoding="utf-8")  # its progress bar, or why it failed
+        command = subprocess.Popen([sys.executable, "-m", "newsbt", "sweep", str(path), *grid, "--reports-dir",
+                                    str(Path(tmp) / "reports")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        sampler = MemorySampler(psutil.Process(command.pid))
         sampler.start()
-        seconds = newsbt_cmd("sweep", str(path), *grid, "--reports-dir", str(Path(tmp) / "reports"))
+        _, status, usage = os.wait4(command.pid, 0)  # wait4: the exact peak RSS of the command's processes
+        seconds = time.perf_counter() - started
         sampler.stop()
-    return seconds, sampler.peak_pss / 2**20
+        command.returncode = os.waitstatus_to_exitcode(status)
+        errors.close()
+        if command.returncode:
+            raise subprocess.CalledProcessError(command.returncode, command.args,
+                                                stderr=(Path(tmp) / "stderr.txt").read_text(encoding="utf-8"))
+        returns = pq.ParquetFile(Path(tmp) / "reports" / "big_sweep" / "sweep" / "returns.parquet")
+        n_sessions, n_columns = returns.metadata.num_rows, len(returns.schema_arrow.names) - 1  # - the date index
+    return BigSweep(n_columns, seconds, sampler.peak_pss / 2**20, usage.ru_maxrss / 2**10,
+                    n_sessions * n_columns * 8 / 2**20)
+
+
+def print_big_sweeps(sizes: list[int]) -> None:
+    runs = [big_sweep(size) for size in sizes]
+    print("newsbt sweep, whole command (DSR, PBO, heatmaps, the best run's report), crash_dip:")
+    print(f"  {'combinations':>12}{'seconds':>9}{'comb/s':>8}{'peak MB, all processes':>24}"
+          f"{'largest process MB':>20}{'returns matrix MB':>19}")
+    for r in runs:
+        print(f"  {r.combinations:>12,}{r.seconds:>9.1f}{r.combinations / r.seconds:>8,.0f}{r.peak_pss_mb:>24,.0f}"
+              f"{r.largest_rss_mb:>20,.0f}{r.returns_mb:>19,.0f}")
+    for small, large in zip(runs, runs[1:]):
+        grown = large.returns_mb - small.returns_mb
+        print(f"  from {small.combinations:,} to {large.combinations:,} combinations the returns matrix grows by "
+              f"{grown:,.0f} MB; the peak of all processes by {large.peak_pss_mb - small.peak_pss_mb:,.0f} MB "
+              f"({(large.peak_pss_mb - small.peak_pss_mb) / grown:.1f}x), the largest process by "
+              f"{large.largest_rss_mb - small.largest_rss_mb:,.0f} MB "
+              f"({(large.largest_rss_mb - small.largest_rss_mb) / grown:.1f}x)")
+    print()
 
 
 # --- 5. where a whole command's time goes ---------------------------------------------------------
@@ -335,7 +392,8 @@ def whole_commands() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--big", type=int, default=10_000, help="combinations of the big sweep (0: skip)")
+    parser.add_argument("--big", default="2500,10000",
+                        help="combinations of the big sweeps, comma-separated (0: skip them)")
     parser.add_argument("--skip-backtrader", action="store_true", help="skip the (slow) backtrader sweeps")
     parser.add_argument("--only-commands", action="store_true", help="only section 5: whole commands, by phase")
     args = parser.parse_args()
@@ -380,11 +438,9 @@ def main() -> None:
     print(f"hand-written loop vs newsbt final values: largest difference {cents:.4f} (to the cent: "
           f"{'yes' if cents < 0.005 else 'no'})\n")
 
-    if args.big:
-        seconds, peak = big_sweep(args.big)
-        print(f"newsbt sweep, {args.big:,} crash_dip combinations, whole command: {seconds:.1f} s "
-              f"({args.big / seconds:,.0f} comb/s), peak memory of all processes {peak:,.0f} MB "
-              f"(results table: {args.big * 1630 * 8 / 2**20:,.0f} MB of daily returns)")
+    sizes = [int(size) for size in args.big.split(",") if int(size)]
+    if sizes:
+        print_big_sweeps(sizes)
     whole_commands()
 
 

@@ -49,18 +49,23 @@ METHODS = ("optstrategy", "newsbt (backtrader)", "newsbt (fast)")
 
 
 class MemorySampler(threading.Thread):
-    """Peak summed PSS and peak single-process RSS of this process and its descendants."""
+    """Peak summed PSS and peak single-process RSS of ``root`` (default: this process) and its descendants."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: psutil.Process | None = None) -> None:
         super().__init__(daemon=True)
         self.peak_pss = self.peak_rss = 0
+        self._root = root or psutil.Process()
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        me = psutil.Process()
+        me = self._root
         while not self._stop_event.wait(0.05):
             pss, rss = 0, 0
-            for proc in [me, *me.children(recursive=True)]:
+            try:
+                tree = [me, *me.children(recursive=True)]
+            except psutil.NoSuchProcess:  # the root has ended
+                continue
+            for proc in tree:
                 try:
                     info = proc.memory_full_info()
                 except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -7,6 +7,7 @@ CAGR over calendar time between the first and last session, drawdown on the equi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,19 @@ def headline_of(returns: np.ndarray, years: float, trade_pnl: np.ndarray,
         "trades": len(trade_pnl),
         **_clean({"win_rate": _win_rate(trade_pnl), "exposure": exposure(gross_exposure)}),
     }
+
+
+def headline_rows(returns: np.ndarray, years: float, trade_pnl: Sequence[np.ndarray],
+                  gross_exposure: np.ndarray) -> list[dict[str, float | None]]:
+    """``headline_of`` for runs on one calendar at once (returns and exposure as rows x sessions): each
+    figure is one numpy call across the rows, and every row equals ``headline_of``'s to the bit (numpy
+    reduces each row's contiguous last axis in the same order as a lone series)."""
+    columns = {"total_return": total_return(returns), "cagr": cagr(returns, years), "sharpe": sharpe(returns),
+               "sortino": sortino(returns), "max_drawdown": max_drawdown(returns)}
+    exposed = (np.asarray(gross_exposure) > 0).mean(axis=-1)
+    return [{**_clean({name: float(values[r]) for name, values in columns.items()}), "trades": len(pnl),
+             **_clean({"win_rate": _win_rate(pnl), "exposure": float(exposed[r])})}
+            for r, pnl in enumerate(trade_pnl)]
 
 
 def _clean(figures: dict[str, float]) -> dict[str, float | None]:

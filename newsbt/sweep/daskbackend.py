@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pyarrow as pa
 from distributed import Client, LocalCluster, as_completed, get_worker
 from distributed.comm import connect
 from distributed.diagnostics.plugin import WorkerPlugin
 from distributed.scheduler import KilledWorker
 
 from newsbt.core.errors import NewsbtError
-from newsbt.sweep.worker import Evaluator, Row, WorkerSetup
+from newsbt.sweep.worker import Evaluator, WorkerSetup
 
 CONNECT_SECONDS = 10
 
@@ -42,12 +43,12 @@ class SweepPlugin(WorkerPlugin):
         self.evaluator = Evaluator(self.work)
 
 
-def _run_chunk(plugin_name: str, indices: list[int]) -> list[Row]:
+def _run_chunk(plugin_name: str, indices: list[int]) -> pa.Table:
     return get_worker().plugins[plugin_name].evaluator.run_chunk(indices)
 
 
 def dask_results(setup: WorkerSetup, chunks: list[list[int]], workers: int, scheduler: str | None,
-                 key: str) -> Iterator[list[Row]]:
+                 key: str) -> Iterator[pa.Table]:
     """Chunks run on the cluster, in completion order; pending ones are cancelled if the caller stops."""
     name = f"newsbt-sweep-{key[:16]}"
     with _client(scheduler, workers) as client:

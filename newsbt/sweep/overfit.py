@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from newsbt.core.errors import NewsbtError
 
@@ -151,7 +152,8 @@ def probability_of_backtest_overfitting(returns: ArrayLike, n_blocks: int = 16) 
     moments = _block_moments(matrix, n_blocks)
     splits = _splits(n_blocks)
     chunk = max(1, CHUNK_CELLS // n_trials)
-    parts = [_evaluate_splits(splits[i : i + chunk], moments) for i in range(0, len(splits), chunk)]
+    with threadpool_limits(1, user_api="blas"):  # products of (splits x 16) by (16 x N): threads only contend
+        parts = [_evaluate_splits(splits[i : i + chunk], moments) for i in range(0, len(splits), chunk)]
     selected, rank, is_sr, oos_sr = (np.concatenate(column) for column in zip(*parts))
     omega = rank / (n_trials + 1)
     logits = np.log(omega / (1 - omega))
@@ -164,8 +166,13 @@ def probability_of_backtest_overfitting(returns: ArrayLike, n_blocks: int = 16) 
 
 def _ratio(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """mean / std, with 0 for 0/0 and +/-inf for a non-zero mean over zero deviation."""
+    mean, std = np.asarray(mean), np.asarray(std)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(std > 0, mean / std, np.where(mean == 0, 0.0, np.copysign(np.inf, mean)))
+        out = np.asarray(mean / std)
+    flat = ~(std > 0)  # rare: fixed where they are rather than with where() over the whole matrix
+    if flat.any():
+        out[flat] = np.where(mean[flat] == 0, 0.0, np.copysign(np.inf, mean[flat]))
+    return out
 
 
 def _matrix(returns: ArrayLike) -> np.ndarray:
@@ -205,7 +212,9 @@ def _block_moments(matrix: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.nd
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     sums = np.add.reduceat(matrix, starts, axis=0)
     means = sums / sizes[:, None]
-    m2 = np.add.reduceat((matrix - np.repeat(means, sizes, axis=0)) ** 2, starts, axis=0)
+    m2 = np.empty_like(sums)
+    for b, (start, size) in enumerate(zip(starts, sizes)):  # block by block: temporaries of one block, not T x N
+        m2[b] = np.add.reduceat((matrix[start : start + size] - means[b]) ** 2, [0], axis=0)[0]
     return sizes.astype(float), sums, m2 + sizes[:, None] * means**2
 
 
@@ -225,9 +234,15 @@ def _split_sharpe(in_set: np.ndarray, moments: tuple[np.ndarray, np.ndarray, np.
     sizes, sums, squares = moments
     weights = in_set.astype(float)
     n = (weights @ sizes)[:, None]
-    mean = (weights @ sums) / n
-    var = np.maximum(weights @ squares - n * mean**2, 0) / (n - 1)
-    return _ratio(mean, np.sqrt(var))
+    mean = weights @ sums
+    mean /= n
+    spread = np.square(mean)  # the same operations in the same order, in place: a chunk is millions of cells
+    spread *= n
+    var = weights @ squares
+    var -= spread
+    np.maximum(var, 0, out=var)
+    var /= n - 1
+    return _ratio(mean, np.sqrt(var, out=var))
 
 
 def _evaluate_splits(splits: np.ndarray, moments: tuple) -> tuple[np.ndarray, ...]:

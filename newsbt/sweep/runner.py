@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field, ValidationError
 
 from newsbt.sweep import grid
@@ -41,7 +42,7 @@ from newsbt.backtest.registry import get_strategy, has_fast_engine, validate_par
 from newsbt.backtest.spec import BacktestSpec, read_backtest_file, spec_of
 from newsbt.core.validation import StrictModel, describe, error_at, first_error, line_of, suggest
 from newsbt.core.publish import environment_errors, report_lock
-from newsbt.sweep.store import TABLE_COLUMNS, Quarantined, SweepStore
+from newsbt.sweep.store import TABLE_COLUMNS, Collected, Quarantined, SweepStore
 from newsbt.sweep.worker import WorkerSetup, local_results, serial_results
 
 Metric = Literal["sharpe", "sortino", "total_return", "cagr", "max_drawdown", "win_rate"]
@@ -255,11 +256,14 @@ def run_sweep(
         state = store.prepare(sweep.spec_hash, _manifest(sweep), resume=resume)
         todo = [i for i in range(len(sweep.combinations)) if i not in state.done]
         counter = _Counter(len(sweep.combinations), len(state.done), progress)
+        collected = Collected(len(sweep.combinations))
+        for part in state.saved:
+            collected.add(part)
         if todo:
             stream = _results(setup, todo, backend, workers or sweep.settings.workers,
                               scheduler or sweep.settings.scheduler, sweep.spec_hash)
-            _consume(stream, store, counter)
-        table, returns = store.load()
+            _consume(stream, store, counter, collected)
+        table, returns = collected.outcome(store.results_dir)
     return SweepOutcome(sweep, store.directory, table, returns, len(todo), len(state.done),
                         counter.failed, state.discarded, time.perf_counter() - started, state.quarantined)
 
@@ -278,10 +282,10 @@ class _Counter:
         self.done = self.resumed
         self._report()
 
-    def add(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
+    def add(self, part: pa.Table) -> None:
+        for error in part["error"].to_pylist():
             self.done += 1
-            self.failed += row["error"] is not None
+            self.failed += error is not None
             self._report()
 
     def _report(self) -> None:
@@ -289,12 +293,14 @@ class _Counter:
             self.callback(SweepProgress(self.done, self.total, self.resumed, self.failed))
 
 
-def _consume(stream: Iterator[list[dict[str, Any]]], store: SweepStore, counter: _Counter) -> None:
+def _consume(stream: Iterator[pa.Table], store: SweepStore, counter: _Counter, collected: Collected) -> None:
+    """Save each finished part as it arrives, and collect it (the outcome is built from what was saved)."""
     try:
         with closing(stream):
-            for rows in stream:
-                store.write_part(rows)
-                counter.add(rows)
+            for part in stream:
+                store.write_part(part)
+                collected.add(part)
+                counter.add(part)
     except KeyboardInterrupt:
         raise SweepInterrupted(
             f"interrupted: {counter.done} of {counter.total} combinations are saved in {store.results_dir}; "
@@ -303,7 +309,7 @@ def _consume(stream: Iterator[list[dict[str, Any]]], store: SweepStore, counter:
 
 
 def _results(setup: WorkerSetup, todo: list[int], backend: str, workers: int | None, scheduler: str | None,
-             key: str) -> Iterator[list[dict[str, Any]]]:
+             key: str) -> Iterator[pa.Table]:
     """Finished chunks of result rows, in completion order, from the chosen backend. With engine "fast"
     and no worker count given, a process per ``FAST_PER_WORKER`` pending combinations at most."""
     if backend == "dask":

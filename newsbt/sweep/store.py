@@ -63,6 +63,7 @@ class StoreState:
     done: frozenset[int]  # combinations already saved (resumed)
     discarded: int  # saved combinations of a different sweep (or of this one, not resumed) that were removed
     quarantined: tuple[Quarantined, ...] = ()  # damaged parts moved aside (their combinations run again)
+    saved: tuple[pa.Table, ...] = ()  # the resumed parts as read (whole), for the final table
 
 
 @dataclass(frozen=True)
@@ -84,20 +85,25 @@ class SweepStore:
     def prepare(self, spec_hash: str, manifest: Mapping[str, Any], resume: bool) -> StoreState:
         """Resume the saved sweep with ``spec_hash`` (when ``resume``), else clear old parts and start afresh.
 
-        ``manifest["combinations"]`` is the sweep's size: a saved combination outside it is damage.
+        ``manifest["combinations"]`` is the sweep's size: a saved combination outside it is damage. Parts
+        to resume are read whole here (a damaged page is found before anything runs) and handed back in
+        ``saved``; parts to discard are only counted.
         """
         self.results_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.results_dir.glob(".part-*"):  # temporary files of a killed run
             stale.unlink()
-        good, damaged = self._check_parts(int(manifest["combinations"]))
+        size = int(manifest["combinations"])
         if resume and self._saved_hash() == spec_hash:
+            good, damaged = self._check_parts(size, whole=True)
             quarantined = tuple(self._quarantine(part, reason) for part, reason in damaged)
-            self._drop_errors()
-            return StoreState(frozenset(self.done()), 0, quarantined)
+            saved = self._drop_errors(good)
+            done = frozenset(i for table in saved for i in table["combination"].to_pylist())
+            return StoreState(done, 0, quarantined, saved)
+        good, _ = self._check_parts(size, whole=False)
         for part in self.parts():
             part.unlink()
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
-        return StoreState(frozenset(), sum(len(c) for c in good.values()))
+        return StoreState(frozenset(), sum(table.num_rows for table in good.values()))
 
     def parts(self) -> list[Path]:
         return sorted(self.results_dir.glob("part-*.parquet"))
@@ -105,37 +111,40 @@ class SweepStore:
     def done(self) -> set[int]:
         return {i for part in self.parts() for i in pq.read_table(part, columns=["combination"])[0].to_pylist()}
 
-    def write_part(self, rows: Sequence[Mapping[str, Any]]) -> Path:
-        """Save finished combinations as one part, atomically."""
-        path = self.results_dir / f"part-{min(r['combination'] for r in rows):07d}.parquet"
-        table = pa.Table.from_pylist(list(rows), schema=SCHEMA)
+    def write_part(self, part: pa.Table | Sequence[Mapping[str, Any]]) -> Path:
+        """Save finished combinations (a table of ``SCHEMA``, or rows of its columns) as one part, atomically."""
+        table = part if isinstance(part, pa.Table) else pa.Table.from_pylist(list(part), schema=SCHEMA)
+        path = self.results_dir / f"part-{pc.min(table['combination']).as_py():07d}.parquet"
         _write_parquet(table, path)
         return path
 
     def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
-        parts = self.parts()
-        table = pa.concat_tables([pq.read_table(p, schema=SCHEMA) for p in parts]) if parts else SCHEMA.empty_table()
-        frame = table.drop_columns(["dates", "returns"]).to_pandas()
-        frame = frame.sort_values("combination", kind="stable").reset_index(drop=True)
-        twice = frame["combination"][frame["combination"].duplicated()]
-        if len(twice):
-            raise NewsbtError(f"{self.results_dir} holds combination {twice.iloc[0]} twice; "
-                              "remove the folder (or run without resume) and run the sweep again")
-        return _results_table(frame), _returns_matrix(table)
+        """The results of every part on disk (see :meth:`results`)."""
+        return self.results([pq.read_table(p, schema=SCHEMA) for p in self.parts()])
 
-    def _check_parts(self, size: int) -> tuple[dict[Path, set[int]], list[tuple[Path, str]]]:
-        """Parts to trust (with their combinations) and damaged ones (with the reason), in name order."""
-        good: dict[Path, set[int]] = {}
+    def results(self, parts: Sequence[pa.Table]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per combination by index, daily returns as sessions x combination of those that ran)
+        of ``parts`` (tables of ``SCHEMA``)."""
+        collected = Collected(1 + max((pc.max(p["combination"]).as_py() for p in parts if p.num_rows), default=-1))
+        for part in parts:
+            collected.add(part)
+        return collected.outcome(self.results_dir)
+
+    def _check_parts(self, size: int, whole: bool) -> tuple[dict[Path, pa.Table], list[tuple[Path, str]]]:
+        """Parts to trust (read whole, or only their combinations) and damaged ones (with the reason), in
+        name order."""
+        good: dict[Path, pa.Table] = {}
         damaged: list[tuple[Path, str]] = []
         seen: set[int] = set()
         for part in self.parts():
             try:
-                table = pq.read_table(part)
+                with pq.ParquetFile(part) as file:
+                    ours = file.schema_arrow.equals(SCHEMA)
+                    table = file.read(columns=None if whole else ["combination"]) if ours else None
             except (OSError, pa.ArrowException) as exc:  # truncated, empty, not parquet at all
                 damaged.append((part, f"unreadable ({' '.join(str(exc).split())[:160]})"))
                 continue
-            combos = table["combination"].to_pylist() if table.schema.equals(SCHEMA) else None
+            combos = table["combination"].to_pylist() if table is not None else None
             if combos is None:
                 damaged.append((part, "its columns are not those of a sweep result part"))
             elif len(set(combos)) < len(combos) or not all(c is not None and 0 <= c < size for c in combos):
@@ -143,8 +152,8 @@ class SweepStore:
             elif seen & set(combos):
                 damaged.append((part, f"combination {min(seen & set(combos))} is also in another part"))
             else:
-                good[part] = set(combos)
-                seen |= good[part]
+                good[part] = table
+                seen |= set(combos)
         return good, damaged
 
     def _quarantine(self, part: Path, reason: str) -> Quarantined:
@@ -156,20 +165,23 @@ class SweepStore:
         os.replace(part, target)
         return Quarantined(part, target, reason)
 
-    def _drop_errors(self) -> None:
-        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed).
+    def _drop_errors(self, parts: Mapping[Path, pa.Table]) -> tuple[pa.Table, ...]:
+        """Forget combinations that raised, so a resumed sweep tries them again (the error may be fixed);
+        the parts' tables without them.
 
         A part keeps the name of its lowest combination, so a rerun combination's new part can never
         overwrite it (a kill between the write and the unlink leaves a duplicate that resume quarantines).
         """
-        for part in self.parts():
-            table = pq.read_table(part, schema=SCHEMA)
+        kept_parts = []
+        for part, table in parts.items():
             kept = table.filter(pc.is_null(table["error"]))
-            if kept.num_rows == table.num_rows:
-                continue
-            rewritten = self.write_part(kept.to_pylist()) if kept.num_rows else None
-            if rewritten != part:
-                part.unlink()
+            if kept.num_rows < table.num_rows:
+                rewritten = self.write_part(kept) if kept.num_rows else None
+                if rewritten != part:
+                    part.unlink()
+            if kept.num_rows:
+                kept_parts.append(kept)
+        return tuple(kept_parts)
 
     def _saved_hash(self) -> str | None:
         try:
@@ -179,13 +191,77 @@ class SweepStore:
         return saved.get("spec_hash") if isinstance(saved, dict) else None
 
 
+class Collected:
+    """A sweep's results gathered part by part as the parts are saved (a sweep hands over what it resumed
+    and each part it writes, and never reads them back).
+
+    Each part is kept as its figures, and the daily returns of the combinations that ran are copied
+    into one combinations x sessions matrix, at their combination's row, as long as every part has the
+    first one's sessions (the usual case): the sweep then holds 8 bytes per combination and session,
+    not its parts (whose sessions repeat on every row), and the outcome is built without a copy. A part
+    on other sessions (combinations with other tickers) and every one after it are kept whole.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.figures: list[pa.Table] = []
+        self.whole: list[pa.Table] = []  # parts (of combinations that ran) not placed in the matrix
+        self.sessions: np.ndarray | None = None  # int32 days since 1970-01-01
+        self.rows = np.empty((size, 0))  # combination x session, on ``sessions``; pages touched as filled
+        self.placed = np.zeros(size, dtype=bool)
+
+    def add(self, part: pa.Table) -> None:
+        self.figures.append(part.drop_columns(["dates", "returns"]))
+        ran = part if part["error"].null_count == part.num_rows else part.filter(pc.is_null(part["error"]))
+        if not ran.num_rows:
+            return
+        days, lengths = _flat(ran["dates"], pa.int32()), np.asarray(pc.list_value_length(ran["dates"]))
+        if self.sessions is None and not self.whole and (lengths == lengths[0]).all():
+            self.sessions, self.rows = days[: lengths[0]], np.empty((len(self.placed), lengths[0]))
+        n = 0 if self.sessions is None else len(self.sessions)
+        if self.whole or not n or not (lengths == n).all() or not (days.reshape(-1, n) == self.sessions).all():
+            self.whole.append(ran)
+            return
+        combos = ran["combination"].to_numpy()
+        self.rows[combos] = _flat(ran["returns"], pa.float64()).reshape(-1, n)
+        self.placed[combos] = True
+
+    def outcome(self, directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per combination by index, daily returns as sessions x combination of those that ran)."""
+        table = pa.concat_tables(self.figures) if self.figures else SCHEMA.empty_table().drop_columns(["dates", "returns"])
+        frame = table.to_pandas().sort_values("combination", kind="stable").reset_index(drop=True)
+        twice = frame["combination"][frame["combination"].duplicated()]
+        if len(twice):
+            raise NewsbtError(f"{directory} holds combination {twice.iloc[0]} twice; "
+                              "remove the folder (or run without resume) and run the sweep again")
+        return _results_table(frame), self._returns()
+
+    def _returns(self) -> pd.DataFrame:
+        combos = np.flatnonzero(self.placed)
+        if self.whole:  # the matrix's rows back into a part, all aligned on the union of the sessions
+            n = len(self.sessions) if self.sessions is not None else 0
+            placed = pa.table({"combination": combos, "error": pa.nulls(len(combos), pa.string()),
+                               "dates": _list_column(np.tile(self.sessions, len(combos)), n, pa.date32()),
+                               "returns": _list_column(self.rows[combos].ravel(), n, pa.float64())})
+            return _returns_matrix(pa.concat_tables([placed, *(p.select(placed.column_names) for p in self.whole)]))
+        rows = self.rows if len(combos) == len(self.placed) else self.rows[combos]
+        index = pd.DatetimeIndex(self.sessions.astype("datetime64[D]"), name="date") if len(combos) else None
+        matrix = pd.DataFrame(rows.T, index=index, columns=combos, copy=False) if len(combos) else pd.DataFrame()
+        matrix.columns.name = "combination"
+        return matrix
+
+
+def _list_column(values: np.ndarray, n: int, kind: pa.DataType) -> pa.ListArray:
+    """Lists of ``n`` values each, from their values one after the other."""
+    offsets = pa.array(np.arange(len(values) // n + 1 if n else 1, dtype=np.int32) * n)
+    return pa.ListArray.from_arrays(offsets, pa.array(values).cast(kind))
+
+
 def _results_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Combination index, one column per swept parameter, then the figures and the error."""
     params = pd.DataFrame([json.loads(p) for p in frame["params"]], index=frame.index)
-    out = pd.concat([frame[["combination"]], params, frame[list(TABLE_COLUMNS[1:-1])]], axis=1)
-    out["error"] = pd.Series([e if isinstance(e, str) else None for e in frame["error"]], index=frame.index,
-                             dtype=object)
-    return out
+    errors = pd.Series([e if isinstance(e, str) else None for e in frame["error"]], index=frame.index, dtype=object)
+    return pd.DataFrame({"combination": frame["combination"], **params,
+                         **{name: frame[name] for name in TABLE_COLUMNS[1:-1]}, "error": errors})
 
 
 def _returns_matrix(table: pa.Table) -> pd.DataFrame:
@@ -231,11 +307,13 @@ def _same_sessions(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: in
     return first if all((days.reshape(-1, n) == first).all() for days, _, _ in parts) else None
 
 
-def _flat(lists: pa.ListArray, kind: pa.DataType) -> np.ndarray:
+def _flat(lists: pa.ListArray | pa.ChunkedArray, kind: pa.DataType) -> np.ndarray:
     """The values of a list column as one numpy array (dates as int32 days since 1970-01-01)."""
-    return pc.cast(lists.flatten(), kind).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.cast(pc.list_flatten(lists), kind))
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Without dictionary encoding and statistics: tried on every column, as by default, they took most
+    of a part's write (the returns never repeat; nothing reads the statistics)."""
     with temporary_path(path) as tmp:  # a temporary ".part-*" sibling, renamed into place when whole
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=False, write_statistics=False)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from newsbt.backtest.fast.kernel import Market
+from newsbt.backtest.fast.kernel import BAR, CLOSE, COUNT, LASTDAY, OPEN, PREV, Market
 from newsbt.backtest.feeds import window
 from newsbt.core.errors import NewsbtError
 from newsbt.data.newsgate import NewsGate, TimedEvent
@@ -30,39 +31,55 @@ class Prices:
     idle: tuple[str, ...]  # requested tickers without any bar in the run's dates
     dates: pd.DatetimeIndex
     market: Market
-    closes: pd.DataFrame  # closes of the traded tickers on their own sessions (``RunResult.closes``)
+    frames: Mapping[str, pd.DataFrame] = field(repr=False, compare=False)  # the bars they were built from
+    start: dt.date
+    end: dt.date
 
     def index(self, ticker: str) -> int:
         return self.tickers.index(ticker)
 
+    @cached_property
+    def closes(self) -> pd.DataFrame:
+        """Closes of the traded tickers on their own sessions (``RunResult.closes``), built when a run asks
+        for them (a sweep row never does)."""
+        return pd.DataFrame({t: window(self.frames[t], self.start, self.end)["close"] for t in self.tickers})
+
 
 def build_prices(frames: Mapping[str, pd.DataFrame], tickers: Sequence[str], start: dt.date, end: dt.date) -> Prices:
-    """Align ``tickers``' bars between ``start`` and ``end`` on one calendar."""
-    cut = {t: window(frames[t], start, end) for t in tickers}
-    traded = [t for t in tickers if len(cut[t])]
+    """Align ``tickers``' bars between ``start`` and ``end`` on one calendar (in numpy: a sweep aligns once
+    per worker and ticker set, and this is part of every short sweep's time)."""
+    cut = {t: _window(frames[t], start, end) for t in tickers}
+    traded = [t for t in tickers if len(cut[t][0])]
     if not traded:
         raise NewsbtError(f"no prices for {', '.join(cut)} between {start} and {end}")
-    calendar = cut[traded[0]].index
-    for t in traded[1:]:
-        calendar = calendar.union(cut[t].index)
+    calendar = np.unique(np.concatenate([cut[t][0] for t in traded]))
     n, k = len(calendar), len(traded)
-    day = calendar.values.astype("datetime64[D]").astype(np.int64)
-    opens, closes, prev = (np.full((n, k), np.nan) for _ in range(3))
-    count, lastday = np.zeros((n, k), dtype=np.int64), np.full((n, k), -1, dtype=np.int64)
-    own = np.full((k, max(len(cut[t]) for t in traded)), np.nan)
+    day = calendar.astype("datetime64[D]").astype(np.int64)
+    px, ix = np.full((3, n, k), np.nan), np.zeros((3, n, k), dtype=np.int64)
+    opens, closes, prev = px[OPEN], np.full((n, k), np.nan), px[PREV]
+    ix[LASTDAY] = -1
+    own = np.full((k, max(len(cut[t][0]) for t in traded)), np.nan)
     for j, t in enumerate(traded):
-        rows = calendar.get_indexer(cut[t].index)
-        opens[rows, j], closes[rows, j] = cut[t]["open"].to_numpy(float), cut[t]["close"].to_numpy(float)
-        prev[rows[1:], j] = closes[rows[:-1], j]
-        count[rows, j] = np.arange(1, len(rows) + 1)
-        lastday[rows, j] = day[rows]
-        own[j, : len(rows)] = closes[rows, j]
-    px = np.stack([opens, pd.DataFrame(closes).ffill().to_numpy(), prev])
-    ix = np.stack([(count > 0).astype(np.int64), np.maximum.accumulate(count, axis=0),
-                   np.maximum.accumulate(lastday, axis=0)])
-    market = Market(day=day, px=np.ascontiguousarray(px), ix=np.ascontiguousarray(ix), own=own)
-    return Prices(tuple(traded), tuple(t for t in tickers if t not in traded), pd.DatetimeIndex(calendar, name="date"),
-                  market, pd.DataFrame({t: cut[t]["close"] for t in traded}))
+        dates, opens_t, closes_t = cut[t]
+        rows = np.searchsorted(calendar, dates)
+        opens[rows, j], closes[rows, j] = opens_t, closes_t
+        prev[rows[1:], j] = closes_t[:-1]
+        ix[BAR, rows, j], ix[COUNT, rows, j], ix[LASTDAY, rows, j] = 1, np.arange(1, len(rows) + 1), day[rows]
+        own[j, : len(rows)] = closes_t
+    latest = np.maximum.accumulate(np.where(np.isnan(closes), 0, np.arange(n)[:, None]), axis=0)
+    px[CLOSE] = closes[latest, np.arange(k)]  # forward-filled (NaN before a ticker's first bar)
+    np.maximum.accumulate(ix[COUNT], axis=0, out=ix[COUNT])
+    np.maximum.accumulate(ix[LASTDAY], axis=0, out=ix[LASTDAY])
+    market = Market(day=day, px=px, ix=ix, own=own)
+    return Prices(tuple(traded), tuple(t for t in tickers if t not in traded),
+                  pd.DatetimeIndex(calendar, name="date"), market, frames, start, end)
+
+
+def _window(frame: pd.DataFrame, start: dt.date, end: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sessions, opens, closes) of ``frame``'s rows from ``start`` to ``end`` inclusive (``feeds.window``)."""
+    dates = frame.index.values
+    lo, hi = np.searchsorted(dates, np.datetime64(start, "ns")), np.searchsorted(dates, np.datetime64(end, "ns"), "right")
+    return dates[lo:hi], frame["open"].to_numpy(float)[lo:hi], frame["close"].to_numpy(float)[lo:hi]
 
 
 @dataclass(frozen=True)
