@@ -5,6 +5,7 @@ User mistakes (``NewsbtError``) print one line on stderr and exit with status 1,
 
 from __future__ import annotations
 
+import gc
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -251,3 +252,5 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(1) from None
     finally:
         stop_workers()  # report workers that a command started and did not use (it failed first)
+        if argv is None:  # the console script: the process ends here
+            gc.freeze()  # so its last garbage collection skips every object numba and pandas made (~0.5 s)
