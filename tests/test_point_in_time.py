@@ -11,6 +11,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +113,14 @@ def test_the_gate_releases_each_event_once_exactly_when_it_becomes_public(instan
         released += [n.event.event_id for n in gate.visible(day.date(), after)]
         after = gate.horizon(day.date())
     assert sorted(released) == sorted(e.event_id for e in events)
+
+
+def test_a_gate_without_news_never_builds_the_calendar(monkeypatch):
+    def no_calendar():
+        raise AssertionError("the NYSE calendar was built")
+
+    monkeypatch.setattr("newsbt.data.newsgate._session_days", no_calendar)
+    gate = NewsGate(())
+    assert gate.visible(dt.date(2025, 1, 27)) == () and gate.signals(dt.date(2025, 1, 27)).empty
+    with pytest.raises(AssertionError, match="calendar was built"):  # a horizon is asked for: now it is built
+        gate.horizon(dt.date(2025, 1, 27))

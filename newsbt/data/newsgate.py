@@ -63,15 +63,16 @@ class NewsGate:
     def __init__(self, events: Iterable[Event], signals: pd.DataFrame | None = None,
                  clock: pd.DatetimeIndex | None = None) -> None:
         events = tuple(events)
+        self._clock: np.ndarray | None = None  # an intraday run's bar starts; daily runs step through NYSE sessions
         if clock is None:
-            self._unit, self._bars = "D", _session_days()
+            self._unit = "D"
             self._news = _timed(events, lambda timing: [t.date() for t in timing["first_bar"]])
         else:
             if signals is not None:
                 raise NewsbtError("news-store signals are per session: an intraday run trades the news of an "
                                   "event file ([run] events), not [run] news")
             self._unit = "us"
-            self._bars = clock.tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[us]")
+            self._clock = clock.tz_convert(EXCHANGE_TZ).tz_localize(None).to_numpy().astype("datetime64[us]")
             self._news = _timed(events, lambda timing: _first_bars(timing["available_at"], clock))
         self._first_bars = np.array([n.first_bar for n in self._news], dtype=f"datetime64[{self._unit}]")
         self._signals = _by_session(signals)
@@ -91,6 +92,8 @@ class NewsGate:
     def signals(self, bar_date: dt.date) -> pd.DataFrame:
         """News signals a decision at ``bar_date``'s close may act on: the rows (index ticker) of the
         session ``horizon(bar_date)`` with at least one story; empty when there are none."""
+        if not self._signals:
+            return _NO_SIGNALS
         return self._signals.get(self.horizon(bar_date), _NO_SIGNALS)
 
     def horizon(self, now: Bar) -> Bar:
@@ -98,6 +101,12 @@ class NewsGate:
         order placed at its close can first fill."""
         i = np.searchsorted(self._bars, self._key(now), side="right")
         return self._bars[i].item() if i < len(self._bars) else AFTER_LAST_BAR
+
+    @property
+    def _bars(self) -> np.ndarray:
+        """The bars a horizon steps through. The NYSE calendar (~0.4 s to build, once per process) is
+        built only when a horizon is first asked for, so a run without news never builds it."""
+        return _session_days() if self._clock is None else self._clock
 
     def _key(self, bar: Bar) -> np.datetime64:
         return np.datetime64(bar, self._unit)

@@ -100,8 +100,6 @@ def news_arrivals(events: Sequence[object], dates: pd.DatetimeIndex, signals: pd
     An event arrives at the first session whose horizon (the next NYSE session) reaches its
     ``first_bar``; one public before the first session's close belongs to before the run.
     """
-    if not events and signals is None:  # no news to gate: no calendar to build (~0.4 s)
-        return Arrivals((), np.zeros(0, dtype=np.int64))
     gate = NewsGate(events, signals)
     by_session = None if signals is None else session_signals(gate, signals, dates, tickers)
     if not events or not len(dates):
