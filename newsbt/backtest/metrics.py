@@ -68,22 +68,22 @@ def _win_rate(trade_pnl: np.ndarray) -> float:
     return float((trade_pnl > 0).mean()) if len(trade_pnl) else float("nan")
 
 
-def exposure(gross_exposure: pd.Series | np.ndarray) -> float:
+def exposure(gross_exposure: pd.Series | np.ndarray) -> float | np.ndarray:
     """Share of sessions that ended with any open position."""
-    return float((np.asarray(gross_exposure) > 0).mean())
+    return _each((np.asarray(gross_exposure) > 0).mean(axis=-1))
 
 
 def return_metrics(returns: pd.Series | np.ndarray, years: float | None = None) -> dict[str, float | None]:
     """Figures that depend on the return series alone (also used for the benchmark); ``years`` is
     required for a bare array. Daily returns are never NaN here (a session without a bar returns 0),
     so plain numpy is used throughout."""
-    return _clean({
-        "total_return": total_return(returns),
-        "cagr": cagr(returns, years),
-        "sharpe": sharpe(returns),
-        "sortino": sortino(returns),
-        "max_drawdown": max_drawdown(returns),
-    })
+    return _clean(_return_figures(returns, years))
+
+
+def _return_figures(returns: pd.Series | np.ndarray, years: float | None) -> dict[str, float | np.ndarray]:
+    """:func:`return_metrics` unrounded: a float each for one series, an array each for rows of them."""
+    return {"total_return": total_return(returns), "cagr": cagr(returns, years), "sharpe": sharpe(returns),
+            "sortino": sortino(returns), "max_drawdown": max_drawdown(returns)}
 
 
 def alpha_beta(returns: pd.Series, benchmark: pd.Series) -> tuple[float, float]:
@@ -106,11 +106,7 @@ def headline(returns: pd.Series, trades: pd.DataFrame, gross_exposure: pd.Series
 def headline_of(returns: np.ndarray, years: float, trade_pnl: np.ndarray,
                 gross_exposure: np.ndarray) -> dict[str, float | None]:
     """``headline`` without alpha and beta, from plain arrays (what a sweep computes per combination)."""
-    return {
-        **return_metrics(returns, years),
-        "trades": len(trade_pnl),
-        **_clean({"win_rate": _win_rate(trade_pnl), "exposure": exposure(gross_exposure)}),
-    }
+    return _with_trades(return_metrics(returns, years), trade_pnl, exposure(gross_exposure))
 
 
 def headline_rows(returns: np.ndarray, years: float, trade_pnl: Sequence[np.ndarray],
@@ -118,12 +114,15 @@ def headline_rows(returns: np.ndarray, years: float, trade_pnl: Sequence[np.ndar
     """``headline_of`` for runs on one calendar at once (returns and exposure as rows x sessions): each
     figure is one numpy call across the rows, and every row equals ``headline_of``'s to the bit (numpy
     reduces each row's contiguous last axis in the same order as a lone series)."""
-    columns = {"total_return": total_return(returns), "cagr": cagr(returns, years), "sharpe": sharpe(returns),
-               "sortino": sortino(returns), "max_drawdown": max_drawdown(returns)}
-    exposed = (np.asarray(gross_exposure) > 0).mean(axis=-1)
-    return [{**_clean({name: float(values[r]) for name, values in columns.items()}), "trades": len(pnl),
-             **_clean({"win_rate": _win_rate(pnl), "exposure": float(exposed[r])})}
+    columns = _return_figures(returns, years)
+    exposed = exposure(gross_exposure)
+    return [_with_trades(_clean({name: float(values[r]) for name, values in columns.items()}), pnl, float(exposed[r]))
             for r, pnl in enumerate(trade_pnl)]
+
+
+def _with_trades(figures: dict[str, float | None], trade_pnl: np.ndarray, exposed: float) -> dict[str, float | None]:
+    """A run's return figures followed by its trade count, win rate and exposure."""
+    return {**figures, "trades": len(trade_pnl), **_clean({"win_rate": _win_rate(trade_pnl), "exposure": exposed})}
 
 
 def _clean(figures: dict[str, float]) -> dict[str, float | None]:
