@@ -75,9 +75,9 @@ def draw_piece(returns: pd.Series, benchmark: pd.Series, title: str, filename: s
     quantstats = warm_tearsheet()
     reports = quantstats.reports
     if not all(hasattr(reports, name) for name in ("_get_plots", "_plots", "metrics")):
-        index, pieces = (0, 1) if index == 0 else (index, 0)
-    if pieces == 0:
-        return None
+        if index > 0:  # another QuantStats: the first piece draws the whole page
+            return None
+        pieces = 1
     with _quiet_reporting(), _drawing_share(reports, index, pieces), _aligned(getattr(quantstats, "utils", None)), \
             tempfile.TemporaryDirectory() as tmp, matplotlib.rc_context(SVG_TEXT):
         out = Path(tmp) / "tearsheet.html"
@@ -122,25 +122,16 @@ class _Share:
         return figure
 
 
-@contextlib.contextmanager
-def _drawing_share(reports: Any, index: int, pieces: int) -> Iterator[None]:
+def _drawing_share(reports: Any, index: int, pieces: int) -> contextlib.AbstractContextManager[None]:
     """Within the block, ``reports.html`` draws only piece ``index``'s figures, and computes the
     metrics only in the first piece (the others' tables are dropped by the join)."""
     if pieces == 1:
-        yield
-        return
-    plots, metrics = reports._get_plots(), reports.metrics
-    reports._plots = _Share(plots, index, pieces)
-    if index > 0:
-        reports.metrics = lambda *args, **kwargs: pd.DataFrame()
-    try:
-        yield
-    finally:
-        reports._plots, reports.metrics = plots, metrics
+        return contextlib.nullcontext()
+    no_metrics = {} if index == 0 else {"metrics": lambda *args, **kwargs: pd.DataFrame()}
+    return _replaced(reports, _plots=_Share(reports._get_plots(), index, pieces), **no_metrics)
 
 
-@contextlib.contextmanager
-def _aligned(utils: Any) -> Iterator[None]:
+def _aligned(utils: Any) -> contextlib.AbstractContextManager[None]:
     """Within the block, QuantStats skips re-aligning a benchmark that already shares the returns' index.
 
     Its ``utils._prepare_benchmark(benchmark, period)`` compares ``set(period)`` with
@@ -150,19 +141,27 @@ def _aligned(utils: Any) -> Iterator[None]:
     """
     prepare = getattr(utils, "_prepare_benchmark", None)
     if prepare is None:
-        yield
-        return
+        return contextlib.nullcontext()
 
     def prepare_aligned(benchmark: Any = None, period: Any = "max", *args: Any, **kwargs: Any) -> Any:
         if isinstance(period, pd.DatetimeIndex) and isinstance(benchmark, pd.Series) and benchmark.index.equals(period):
             period = "max"
         return prepare(benchmark, period, *args, **kwargs)
 
-    utils._prepare_benchmark = prepare_aligned
+    return _replaced(utils, _prepare_benchmark=prepare_aligned)
+
+
+@contextlib.contextmanager
+def _replaced(module: Any, **attributes: Any) -> Iterator[None]:
+    """Within the block, ``module``'s ``attributes`` are the given ones; their own are put back after."""
+    saved = {name: getattr(module, name) for name in attributes}
+    for name, value in attributes.items():
+        setattr(module, name, value)
     try:
         yield
     finally:
-        utils._prepare_benchmark = prepare
+        for name, value in saved.items():
+            setattr(module, name, value)
 
 
 @contextlib.contextmanager
