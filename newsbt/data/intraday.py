@@ -38,7 +38,7 @@ import pandas as pd
 
 from newsbt.core.errors import NewsbtError, located
 from newsbt.data.calendar import EXCHANGE_TZ, bar_sessions
-from newsbt.data.prices import parse_numbers, read_csv_strings
+from newsbt.data.prices import line_of_row, parse_numbers, read_csv_strings
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume", "session")
 OPTIONAL_COLUMNS = ("source",)
@@ -108,7 +108,7 @@ def read_embedded(path: Path) -> pd.DataFrame:
     frame["volume"] = raw["volume"].astype("int64")
     frame["session"] = raw["session"].astype(str)
     frame["source"] = raw["source"].astype(str)
-    return _check_bars(frame, path, lambda i: int(i) + 2).set_index("timestamp")
+    return _check_bars(frame, path).set_index("timestamp")
 
 
 def write_compact(frame: pd.DataFrame, path: Path) -> None:
@@ -142,15 +142,14 @@ def validate_intraday(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFra
                                f"[,{','.join(OPTIONAL_COLUMNS)}]")
     if raw.empty:
         raise located(path, None, "has a header but no rows")
-    line_of = lambda i: int(i) + 2  # noqa: E731 - row i of the frame is line i+2 of the file
     frame = pd.DataFrame(index=raw.index)
-    frame["timestamp"] = _parse_timestamps(raw["timestamp"], path, line_of)
+    frame["timestamp"] = _parse_timestamps(raw["timestamp"], path)
     for col in ("open", "high", "low", "close", "volume"):
-        frame[col] = parse_numbers(raw[col], col, path, line_of)
+        frame[col] = parse_numbers(raw[col], col, path)
     frame["session"] = raw["session"].str.strip()
     if "source" in raw.columns:
         frame["source"] = raw["source"].str.strip()
-    frame = _check_bars(frame, path, line_of)
+    frame = _check_bars(frame, path)
     frame["volume"] = frame["volume"].astype("int64")
     return frame.set_index("timestamp")
 
@@ -186,21 +185,21 @@ def session_window(frame: pd.DataFrame, start, end, sessions: Iterable[str]) -> 
     return frame.loc[keep]
 
 
-def _parse_timestamps(col: pd.Series, path: object, line_of) -> pd.Series:
+def _parse_timestamps(col: pd.Series, path: object) -> pd.Series:
     text = col.str.strip()
     bad = ~text.str.fullmatch(_ISO_WITH_OFFSET)
     if bad.any():
         i = bad.idxmax()
-        raise located(path, line_of(i), f"timestamp {col[i]!r} needs ISO 8601 with a UTC offset, "
+        raise located(path, line_of_row(i), f"timestamp {col[i]!r} needs ISO 8601 with a UTC offset, "
                                         "e.g. 2024-07-30T16:00:00-04:00")
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     if parsed.isna().any():
         i = parsed.isna().idxmax()
-        raise located(path, line_of(i), f"unparseable timestamp {col[i]!r}")
+        raise located(path, line_of_row(i), f"unparseable timestamp {col[i]!r}")
     return parsed.dt.tz_convert(EXCHANGE_TZ)
 
 
-def _check_bars(frame: pd.DataFrame, path: object, line_of) -> pd.DataFrame:
+def _check_bars(frame: pd.DataFrame, path: object) -> pd.DataFrame:
     """Order, uniqueness, sessions against the NYSE calendar, positivity and the OHLC envelope;
     returns the frame with the calendar's ``nyse_session``."""
     stamps = frame["timestamp"]
@@ -230,7 +229,7 @@ def _check_bars(frame: pd.DataFrame, path: object, line_of) -> pd.DataFrame:
         if mask.any():
             i = frame.index[int(np.argmax(mask))]
             row = frame.loc[i]
-            raise located(path, line_of(i), message(row))
+            raise located(path, line_of_row(i), message(row))
     return frame.assign(nyse_session=expected)
 
 

@@ -160,22 +160,22 @@ def validate_prices(raw: pd.DataFrame, path: object = "<frame>") -> pd.DataFrame
         raise located(path, None, "has a header but no rows")
     blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1)
     if blank.any():
-        raise located(path, _line_of(blank.idxmax()), f"blank line; expected a row of {','.join(COLUMNS)}")
+        raise located(path, line_of_row(blank.idxmax()), f"blank line; expected a row of {','.join(COLUMNS)}")
     frame = pd.DataFrame(index=raw.index)
-    frame["date"] = _parse_dates(raw["date"], path, _line_of)
+    frame["date"] = _parse_dates(raw["date"], path)
     for col in PRICE_COLUMNS + ("volume",):
-        frame[col] = parse_numbers(raw[col], col, path, _line_of)
+        frame[col] = parse_numbers(raw[col], col, path)
     return _checked(frame, path)
 
 
-def _line_of(i: object) -> int:
-    """Row ``i`` of a parsed frame is line ``i + 2`` of its file (line 1 is the header)."""
+def line_of_row(i: object) -> int:
+    """Row ``i`` of a frame read from a CSV file is line ``i + 2`` of the file (line 1 is the header)."""
     return int(i) + 2
 
 
 def _checked(frame: pd.DataFrame, path: object) -> pd.DataFrame:
     """The parsed cells, once they pass the row checks, indexed by date with an integer volume."""
-    _check_rows(frame, path, _line_of)
+    _check_rows(frame, path)
     out = frame.set_index("date")
     out["volume"] = out["volume"].astype("int64")
     return out
@@ -186,42 +186,42 @@ def _to_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
-def _parse_dates(col: pd.Series, path: object, line_of) -> pd.Series:
+def _parse_dates(col: pd.Series, path: object) -> pd.Series:
     text = col.str.strip()
     empty = text == ""
     if empty.any():
-        raise located(path, line_of(empty.idxmax()), "missing value in column date; expected YYYY-MM-DD")
+        raise located(path, line_of_row(empty.idxmax()), "missing value in column date; expected YYYY-MM-DD")
     parsed = _to_dates(text)
     bad = parsed.isna()
     if bad.any():
         i = bad.idxmax()
-        raise located(path, line_of(i), f"unparseable date {col[i]!r}; expected YYYY-MM-DD")
+        raise located(path, line_of_row(i), f"unparseable date {col[i]!r}; expected YYYY-MM-DD")
     return parsed
 
 
-def parse_numbers(col: pd.Series, name: str, path: object, line_of) -> pd.Series:
+def parse_numbers(col: pd.Series, name: str, path: object) -> pd.Series:
     text = col.str.strip()
     empty = text == ""
     if empty.any():
-        raise located(path, line_of(empty.idxmax()), f"missing value in column {name}; expected a number")
+        raise located(path, line_of_row(empty.idxmax()), f"missing value in column {name}; expected a number")
     values = pd.to_numeric(text, errors="coerce")
     is_nan_literal = text.str.lower().isin(["nan", "na", "n/a", "null", "none"])
     if is_nan_literal.any():
         i = is_nan_literal.idxmax()
-        raise located(path, line_of(i), f"NaN in column {name} ({col[i]!r}); expected a number")
+        raise located(path, line_of_row(i), f"NaN in column {name} ({col[i]!r}); expected a number")
     bad = values.isna() | ~np.isfinite(values.astype(float))
     if bad.any():
         i = bad.idxmax()
-        raise located(path, line_of(i), f"unparseable number {col[i]!r} in column {name}")
+        raise located(path, line_of_row(i), f"unparseable number {col[i]!r} in column {name}")
     return values.astype(float)
 
 
-def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
+def _check_rows(frame: pd.DataFrame, path: object) -> None:
     """Row-level sanity: order, uniqueness, positivity and the OHLC envelope. The masks are built on the
     arrays (every file loaded passes through here); a row is named by its frame label, as ``idxmax`` would."""
     days = frame["date"].to_numpy()
     if not (days[1:] > days[:-1]).all():  # strictly ascending dates can be neither repeated nor out of order
-        _check_order(frame["date"], path, line_of)
+        _check_order(frame["date"], path)
     v = {c: frame[c].to_numpy() for c in (*PRICE_COLUMNS, "volume")}
     checks = [(v[c] <= 0, f"non-positive {c}") for c in PRICE_COLUMNS]
     checks += [
@@ -237,18 +237,18 @@ def _check_rows(frame: pd.DataFrame, path: object, line_of) -> None:
             i = frame.index[mask.argmax()]
             row = frame.loc[i]
             values = ", ".join(f"{c}={row[c]:g}" for c in ("open", "high", "low", "close"))
-            raise located(path, line_of(i), f"{problem} on {_day(row['date'])} ({values})")
+            raise located(path, line_of_row(i), f"{problem} on {_day(row['date'])} ({values})")
 
 
-def _check_order(dates: pd.Series, path: object, line_of) -> None:
+def _check_order(dates: pd.Series, path: object) -> None:
     dup = dates.duplicated()
     if dup.any():
         i = dup.idxmax()
-        raise located(path, line_of(i), f"duplicate date {_day(dates[i])}")
+        raise located(path, line_of_row(i), f"duplicate date {_day(dates[i])}")
     unsorted = dates.diff() < pd.Timedelta(0)
     if unsorted.any():
         i = unsorted.idxmax()
-        raise located(path, line_of(i), f"date {_day(dates[i])} is before the row above it; dates must ascend")
+        raise located(path, line_of_row(i), f"date {_day(dates[i])} is before the row above it; dates must ascend")
 
 
 def _day(stamp: pd.Timestamp) -> str:
