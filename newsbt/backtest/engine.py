@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 
 from newsbt.backtest.costs import SessionBroker, configure
@@ -170,8 +171,14 @@ def collect_result(spec: BacktestSpec, params: StrategyParams, record: dict[str,
 
 def daily_returns(equity: pd.Series, cash: float) -> pd.Series:
     """Close-to-close returns of the portfolio; the first session's is counted from the starting cash."""
-    returns = equity.pct_change()
-    returns.iloc[0] = equity.iloc[0] / cash - 1.0
+    return pd.Series(returns_of(equity.to_numpy(dtype=float), cash), index=equity.index, name=equity.name)
+
+
+def returns_of(equity: np.ndarray, cash: float) -> np.ndarray:
+    """:func:`daily_returns` of a bare array of closing values (what a sweep row needs)."""
+    returns = np.empty_like(equity)
+    returns[0] = equity[0] / cash - 1.0
+    returns[1:] = equity[1:] / equity[:-1] - 1.0
     return returns
 
 

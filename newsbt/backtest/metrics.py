@@ -21,7 +21,12 @@ def total_return(returns: pd.Series | np.ndarray) -> float | np.ndarray:
 
 def years_of(returns: pd.Series) -> float:
     """Calendar years between the first and the last session."""
-    return (returns.index[-1] - returns.index[0]).days / 365.25
+    return years_between((returns.index[-1] - returns.index[0]).days)
+
+
+def years_between(days: int) -> float:
+    """``days`` calendar days in years."""
+    return days / 365.25
 
 
 def cagr(returns: pd.Series | np.ndarray, years: float | None = None) -> float | np.ndarray:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from newsbt.backtest.engine import run_backtest
-from newsbt.backtest.metrics import headline_rows
+from newsbt.backtest.engine import returns_of, run_backtest
+from newsbt.backtest.metrics import headline_rows, years_between
 from newsbt.backtest.spec import BacktestSpec
 from newsbt.core.errors import NewsbtError
 from newsbt.sweep.grid import Combination
@@ -80,7 +80,7 @@ def part_table(indices: list[int], params: list[str], outcomes: list[Ran | str])
     for group in _by_calendar(runs):
         same = [runs[k] for k in group]
         days = same[0].days
-        stats = headline_rows(np.stack([r.returns for r in same]), int(days[-1] - days[0]) / 365.25,
+        stats = headline_rows(np.stack([r.returns for r in same]), years_between(int(days[-1] - days[0])),
                               [r.trade_pnl for r in same], np.stack([r.gross_exposure for r in same]))
         figures.update(zip(group, stats))
     columns: dict[str, Any] = {"combination": indices, "params": params}
@@ -126,14 +126,10 @@ def _runner(setup: WorkerSetup) -> Callable[[BacktestSpec], Ran]:
 
         def run_fast(spec: BacktestSpec) -> Ran:
             run = fast.summary(spec)
-            equity = run.equity
-            returns = np.empty_like(equity)  # as daily_returns computes them
-            returns[0] = equity[0] / spec.run.cash - 1.0
-            returns[1:] = equity[1:] / equity[:-1] - 1
             if id(run.dates) not in days:
                 days[id(run.dates)] = _sessions(run.dates)
-            return Ran(days[id(run.dates)], returns, run.trade_pnl, run.gross_exposure, float(equity[-1]),
-                       run.refused)
+            return Ran(days[id(run.dates)], returns_of(run.equity, spec.run.cash), run.trade_pnl,
+                       run.gross_exposure, float(run.equity[-1]), run.refused)
 
         return run_fast
 
