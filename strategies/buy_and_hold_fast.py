@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
@@ -13,7 +12,7 @@ def simulate(prices: Prices, book: kb.Book, p: BuyAndHold.Params, news: Arrivals
     _loop(prices.market, book)
 
 
-@njit(cache=True)
+@kb.session_loop
 def _loop(mk: kb.Market, book: kb.Book) -> None:
     for i in range(mk.day.shape[0]):
         kb.open_session(book, mk, i)

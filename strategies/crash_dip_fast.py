@@ -6,7 +6,6 @@ records are ``newsbt.backtest.fast.kernel``'s. ``tests/test_fast_engine.py`` hol
 
 from __future__ import annotations
 
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
@@ -20,7 +19,7 @@ def simulate(prices: Prices, book: kb.Book, p: CrashDip.Params, news: Arrivals) 
           or_nan(p.stop_loss_pct))
 
 
-@njit(cache=True)
+@kb.session_loop
 def _loop(mk: kb.Market, book: kb.Book, drop_pct: float, hold_days: int, position_pct: float,
           take_profit_pct: float, stop_loss_pct: float) -> None:
     bar, count, close, prev = mk.ix[kb.BAR], mk.ix[kb.COUNT], mk.px[kb.CLOSE], mk.px[kb.PREV]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
@@ -46,7 +45,7 @@ def candidate_arrays(prices: Prices, p: NewsReaction.Params, news: Arrivals) -> 
     return ints[0], ints[1], ints[2], ints[3], np.array([r[4] for r in rows], dtype=np.float64)
 
 
-@njit(cache=True)
+@kb.session_loop
 def _loop(mk: kb.Market, book: kb.Book, c_tick: np.ndarray, c_arrival: np.ndarray, c_dir: np.ndarray,
           c_reaction: np.ndarray, c_move: np.ndarray, entries: np.ndarray, waiting: np.ndarray, follow: bool,
           hold_days: int, position_pct: float, min_reaction_pct: float | None) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
@@ -32,7 +31,7 @@ def simulate(prices: Prices, book: kb.Book, p: NewsSentiment.Params, news: Arriv
           p.long_only, p.hold_days, p.position_pct)
 
 
-@njit(cache=True)
+@kb.session_loop
 def _loop(mk: kb.Market, book: kb.Book, s_session: np.ndarray, s_tick: np.ndarray, s_sentiment: np.ndarray,
           s_volume: np.ndarray, entries: np.ndarray, follow: bool, min_sentiment: float, min_abnormal_volume: float | None,
           long_only: bool, hold_days: int, position_pct: float) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from newsbt.backtest.fast import kernel as kb
 from newsbt.backtest.fast.market import Arrivals, Prices
@@ -67,7 +66,7 @@ def _exit_due(mk: kb.Market, book: kb.Book, i: int, zscore: bool, window: int, e
     return pnl <= -stop_loss_pct / 100.0 * notional
 
 
-@njit(cache=True)
+@kb.session_loop
 def _loop(mk: kb.Market, book: kb.Book, zscore: bool, momentum: bool, gap_pct: float, window: int, entry_z: float,
           exit_z: float, hold_days: int, stop_loss_pct: float, leg_pct: float, beta: bool, beta_window: int) -> None:
     for i in range(mk.day.shape[0]):
