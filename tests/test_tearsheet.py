@@ -96,3 +96,43 @@ def test_returns_and_benchmark_must_share_an_index(tmp_path, returns):
     strategy, benchmark = returns
     with pytest.raises(ValueError, match="share one index"):
         tearsheet.tearsheet_drawing(strategy, benchmark.iloc[1:], tmp_path / "t.html", "t")
+
+
+def test_the_file_canvas_saves_the_svg_canvas_file_and_draws_only_to_save(reproducible_svg, monkeypatch):
+    import io
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    drawn: list[str] = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: drawn.append(backend) or original(self, renderer))
+    files, previous = {}, plt.get_backend()
+    try:
+        for backend in ("svg", "module://newsbt.reports.filecanvas"):
+            plt.switch_backend(backend)
+            plt.plot([1.0, 3.0, 2.0])
+            plt.title("demo")
+            files[backend] = io.BytesIO()
+            plt.savefig(files[backend], format="svg")  # as QuantStats saves each figure: pyplot then redraws it
+            plt.close("all")
+    finally:
+        plt.switch_backend(previous)
+    assert drawn.count("svg") == 2 and drawn.count("module://newsbt.reports.filecanvas") == 1
+    svg, ours = (f.getvalue() for f in files.values())
+    assert ours == svg and b"demo" in svg
+
+
+def test_a_module_imported_on_first_use_runs_only_when_read(tmp_path, monkeypatch):
+    (tmp_path / "slow_module.py").write_text("import builtins\nbuiltins.SLOW_RAN = True\nvalue = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_module", raising=False)
+    import builtins
+
+    monkeypatch.setattr(builtins, "SLOW_RAN", False, raising=False)
+    monkeypatch.setitem(sys.modules, "slow_module", tearsheet._ImportedOnFirstUse("slow_module"))
+    import slow_module  # what QuantStats does with yfinance
+
+    assert builtins.SLOW_RAN is False
+    assert slow_module.value == 42 and builtins.SLOW_RAN is True
+    assert sys.modules["slow_module"] is not slow_module and sys.modules["slow_module"].value == 42

@@ -43,7 +43,7 @@ def trade_chart(closes: pd.Series, trades: pd.DataFrame, news: Iterable[tuple[pd
                            s=36, zorder=3, label=f"{side} exit")
         for i, (day, _headline) in enumerate(news):
             ax.axvline(day, color="#8e44ad", linestyle=":", linewidth=0.9, label="news" if i == 0 else None)
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)  # a fixed place: placing it above the axis's decorations was a quarter of a chart
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
         fig.autofmt_xdate()

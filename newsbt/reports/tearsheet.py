@@ -22,10 +22,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import importlib
+import importlib.util
 import io
 import logging
 import re
+import sys
 import tempfile
+import types
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,10 +66,27 @@ def write_tearsheet(returns: pd.Series, benchmark: pd.Series, path: Path, title:
 
 
 def warm_tearsheet() -> Any:
-    """Import QuantStats (~1 s with SciPy and seaborn; only where a tearsheet is written), once."""
+    """Import QuantStats (~1 s with SciPy and seaborn; only where a tearsheet is written), once.
+
+    QuantStats imports yfinance (~0.15 s) only to download prices, which newsbt never asks of it: the
+    module it gets is imported on first use instead."""
+    if "yfinance" not in sys.modules and importlib.util.find_spec("yfinance") is not None:
+        sys.modules["yfinance"] = _ImportedOnFirstUse("yfinance")
     import quantstats
 
     return quantstats
+
+
+class _ImportedOnFirstUse(types.ModuleType):
+    """Stands in for a module until one of its attributes is read; then imports it and is its proxy.
+
+    (``importlib.util.LazyLoader`` would not do: before Python 3.12 an ``import`` statement of a lazy
+    module reads its ``__spec__``, and that read imports it.)"""
+
+    def __getattr__(self, attribute: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attribute)
 
 
 def draw_piece(returns: pd.Series, benchmark: pd.Series, title: str, filename: str, index: int,
