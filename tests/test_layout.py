@@ -84,6 +84,15 @@ def test_the_core_does_not_import_the_builtin_strategies():
     assert done.stdout.strip() == "False", done.stderr
 
 
+def test_the_command_line_process_leaves_quantstats_scipy_stats_and_pyplot_to_the_report_workers():
+    """Each costs 0.25 to 1 s of import; the warm report process imports them while the CLI works."""
+    code = ("import sys, newsbt.cli, newsbt.sweep.report, newsbt.sweep.runner, newsbt.reports.run; "
+            "print(sorted(m for m in ('quantstats', 'scipy.stats', 'matplotlib.pyplot', 'seaborn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("package", ["core", "data", "data.news", "backtest", "backtest.fast", "reports", "sweep", "study", "cli"])
 def test_each_subpackage_says_what_it_owns_and_may_import(package):
     doc = __import__(f"newsbt.{package}", fromlist=["_"]).__doc__

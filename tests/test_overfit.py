@@ -311,3 +311,14 @@ def test_pbo_refuses_non_finite_returns():
     returns[4, 1] = np.inf
     with pytest.raises(NewsbtError, match=r"non-finite value at index \(4, 1\)"):
         probability_of_backtest_overfitting(returns, n_blocks=4)
+
+
+def test_skewness_and_kurtosis_are_scipys():
+    from scipy import stats
+
+    from newsbt.sweep.overfit import _skew_kurtosis
+
+    r = np.random.default_rng(3).standard_t(4, 1500) * 0.01 + 0.0004
+    skew, kurtosis = _skew_kurtosis(r)
+    assert skew == pytest.approx(stats.skew(r), rel=1e-12)
+    assert kurtosis == pytest.approx(stats.kurtosis(r, fisher=False), rel=1e-12)

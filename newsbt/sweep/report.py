@@ -22,13 +22,12 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsbt.reports.backend import headless
 
 headless()  # never open a window
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -47,6 +46,9 @@ from newsbt.sweep.runner import SweepOutcome  # noqa: E402
 from newsbt.sweep.store import STORE_ENTRIES  # noqa: E402
 from newsbt.sweep.stats import best_combination, heatmap_grid, heatmap_pairs, overfitting, ranked  # noqa: E402
 from newsbt.sweep.walkforward import walk_forward  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TOP_ROWS = 20
 
@@ -154,6 +156,8 @@ def _heatmap_caption(metric: str, axes: tuple[str, str], names: tuple[str, ...])
 def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], names: tuple[str, ...],
                    out: Path) -> None:
     """PNG of the mean ``metric`` per (x, y) values."""
+    import matplotlib.pyplot as plt  # pyplot (~0.25 s) only in the process that draws
+
     x, y = axes
     path = out / _heatmap_file(axes)
     with plt.style.context("default"), temporary_path(path) as tmp:  # not styles other libraries left behind
@@ -162,8 +166,10 @@ def _write_heatmap(table: pd.DataFrame, metric: str, axes: tuple[str, str], name
     plt.close(fig)
 
 
-def heatmap_figure(table: pd.DataFrame, metric: str, x: str, y: str, names: tuple[str, ...]) -> plt.Figure:
+def heatmap_figure(table: pd.DataFrame, metric: str, x: str, y: str, names: tuple[str, ...]) -> Figure:
     """A pyplot figure of the mean ``metric`` per (x, y) values; a large grid is capped in size and labels."""
+    import matplotlib.pyplot as plt
+
     grid = heatmap_grid(table, metric, x, y)
     values = grid.to_numpy(dtype=float)
     size = (min(2.5 + 0.9 * grid.shape[1], HEATMAP_INCHES[0]), min(1.8 + 0.5 * grid.shape[0], HEATMAP_INCHES[1]))
