@@ -72,6 +72,18 @@ def test_run_writes_all_outputs_without_touching_the_network(project, no_network
     assert list(equity.columns) == ["date", "value"] and len(equity) == 12
 
 
+def test_without_a_tearsheet_every_other_output_is_written_and_a_stale_tearsheet_goes(project, capsys):
+    for args in ((), ("--no-tearsheet",)):
+        with pytest.raises(SystemExit) as exit_:
+            newsbt(project, *args)
+        assert exit_.value.code == 0
+    out_dir = project / "reports" / "synthetic"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["charts", "equity.csv", "index.html", "summary.json",
+                                                         "trades.csv"]
+    assert 'href="tearsheet.html"' not in (out_dir / "index.html").read_text()
+    assert f"summary: {out_dir / 'summary.json'}" in capsys.readouterr().out.replace("\n", "")
+
+
 def test_same_file_twice_gives_byte_identical_trades_and_summary(project):
     outputs = []
     for _ in range(2):

@@ -5,6 +5,7 @@ User mistakes (``NewsbtError``) print one line on stderr and exit with status 1,
 
 from __future__ import annotations
 
+import functools
 import gc
 import warnings
 from pathlib import Path
@@ -37,10 +38,11 @@ def run(
     data_dir: DataDir = None,
     intraday_dir: IntradayDir = None,
     reports_dir: ReportsDir = Path("reports"),
+    tearsheet: Annotated[bool, typer.Option(help="Write the QuantStats tearsheet (about 1.5 s of the command).")] = True,
 ) -> None:
     """Run one backtest file and write its tearsheet, trades, equity curve and summary."""
     spec = api.load_spec(backtest, overrides or [])
-    start_workers(warm_reports)  # report workers import QuantStats while prices load and the backtest runs
+    start_workers(functools.partial(warm_reports, tearsheet=tearsheet))  # imports QuantStats while the backtest runs
     with progress_bar() as progress:
         with stage(progress, f"loading prices for {spec.run.name}"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NewsCoverageWarning)
@@ -50,12 +52,12 @@ def run(
         with stage(progress, f"backtesting {spec.strategy.name} {spec.run.start} → {spec.run.end}"):
             result = api.run(spec, prices=prices, events=events, signals=signals)
         with stage(progress, "writing tearsheet and reports"):
-            path = result.write(reports_dir / spec.run.name)
+            path = result.write(reports_dir / spec.run.name, tearsheet=tearsheet)
             refresh_index(reports_dir)
     _show_warnings(caught)
     note_sample(spec.run.benchmark_weights if spec.run.intraday else prices, data_dir)  # daily tickers only
     out.print(_headline_table(result))
-    out.print(f"tearsheet: {path}", soft_wrap=True)
+    out.print(f"{'tearsheet' if tearsheet else 'summary'}: {path}", soft_wrap=True)
 
 
 def _headline_table(result: api.Result) -> Table:
@@ -96,7 +98,8 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option(
         help="Dask scheduler: tcp://host:port, or local to start a LocalCluster.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip combinations already saved for the same sweep.")] = True,
-    tearsheet: Annotated[bool, typer.Option(help="Write the best combination's tearsheet.")] = True,
+    tearsheet: Annotated[bool, typer.Option(
+        help="Write the tearsheets: the best combination's, and walk-forward's when configured.")] = True,
 ) -> None:
     """Sweep a strategy's parameters in parallel; rank them and say how likely the best is overfit."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
@@ -105,7 +108,7 @@ def sweep(
     from newsbt.sweep.report import write_sweep_report
 
     planned = plan_sweep(backtest, overrides=overrides or [], grid_args=grid or [])
-    start_workers(warm_reports)  # the report's workers import QuantStats while the sweep runs
+    start_workers(functools.partial(warm_reports, tearsheet=tearsheet))  # imports QuantStats while the sweep runs
     out.print(planned.describe(), soft_wrap=True)
     prices = api.load_prices_for(planned.spec, data_dir, tickers=planned.tickers, intraday_dir=intraday_dir)
     note_sample(prices, data_dir)

@@ -215,15 +215,16 @@ def tearsheet_title(result: RunResult) -> str:
     return f"{spec.run.name}: {spec.strategy.name} vs {spec.run.benchmark_label}"
 
 
-def warm_reports() -> None:
+def warm_reports(tearsheet: bool = True) -> None:
     """What the warm report process does before its first task (``newsbt.reports.parallel.start_workers``):
-    import QuantStats and pyplot, and draw on a canvas that only writes files
-    (``newsbt.reports.filecanvas``): unlike Agg's, it does not render each figure again after
-    ``pyplot.savefig``, and its SVG is written without rendering at all. Then everything imported
-    is frozen out of garbage collection: a full collection of QuantStats' heap in each worker forked
-    from here cost ~0.13 s of its first drawing."""
+    import pyplot, and QuantStats unless no tearsheet is drawn, and draw on a canvas that only
+    writes files (``newsbt.reports.filecanvas``): unlike Agg's, it does not render each figure again
+    after ``pyplot.savefig``, and its SVG is written without rendering at all. Then everything
+    imported is frozen out of garbage collection: a full collection of QuantStats' heap in each
+    worker forked from here cost ~0.13 s of its first drawing."""
     import matplotlib.pyplot as plt
 
-    warm_tearsheet()
+    if tearsheet:
+        warm_tearsheet()
     plt.switch_backend("module://newsbt.reports.filecanvas")
     gc.freeze()
