@@ -4,7 +4,7 @@ and whole commands end to end, measured in one run on this machine and printed a
     NEWSBT_DATA_DIR=../shared/data/prices python benchmarks/engine_speed.py [--big 2500,10000] [--skip-backtrader]
 
 Sections (each figure is one measurement on a machine that may be shared, except the 48-grid's fast figures,
-the median of five warm runs; compare ratios):
+the median of five warm runs, and whole commands, the median of three; compare ratios):
 
 1. compiling the compiled engine from an empty numba cache, and loading it from the cache: the first
    run of each fast form (crash_dip, rotation_spread, news_reaction), each in a fresh process with an
@@ -21,8 +21,9 @@ the median of five warm runs; compare ratios):
 4. crash_dip sweeps of ``--big`` sizes (about 2,500 and 10,000 combinations) as whole ``newsbt sweep``
    commands (DSR, PBO, heatmaps, the best run's report), with their peak memory next to the size of
    the returns matrix they produce, so that the growth of one can be read against the other;
-5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid) and
-   where each one's time goes, phase by phase in a fresh process (``--only-commands``: this section only).
+5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid, with
+   and without ``--no-tearsheet``; the median of three runs each) and where each one's time goes,
+   phase by phase in a fresh process (``--only-commands``: this section only).
 """
 
 from __future__ import annotations
@@ -73,11 +74,16 @@ def median_timed(fn, *args, **kwargs):
     return runs[-1][0], sorted(seconds for _, seconds in runs)[REPEATS // 2]
 
 
+COMMAND_REPEATS = 3  # whole commands: the median of this many runs, each in a fresh process
+
+
 def newsbt_cmd(*args: str) -> float:
-    """Wall time of a whole ``newsbt`` command (a fresh process: imports and every output included)."""
-    _, seconds = timed(subprocess.run, [sys.executable, "-m", "newsbt", *args], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    return seconds
+    """Wall time of a whole ``newsbt`` command (a fresh process: imports and every output included), the
+    median of ``COMMAND_REPEATS`` runs, each into a new reports folder."""
+    runs = [timed(subprocess.run, [sys.executable, "-m", "newsbt", *args, "--reports-dir", tempfile.mkdtemp()],
+                  cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)[1]
+            for _ in range(COMMAND_REPEATS)]
+    return sorted(runs)[COMMAND_REPEATS // 2]
 
 
 # --- 1. compile time ------------------------------------------------------------------------------
@@ -322,7 +328,8 @@ def print_big_sweeps(sizes: list[int]) -> None:
 def phases(command: str) -> dict[str, float]:
     """Seconds per phase of ``newsbt run backtests/ai_crash_dip.toml`` (``command`` "run") or ``newsbt sweep``
     of the 48-grid ("sweep"), in a fresh process doing what the command does, step by step."""
-    code = ("import sys, time; t = time.perf_counter(); import newsbt.cli; imported = time.perf_counter() - t; "
+    code = ("import gc, sys, time; t = time.perf_counter(); import newsbt.cli; imported = time.perf_counter() - t; "
+            "gc.freeze(); "  # as the console script does
             f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import engine_speed; "
             f"engine_speed.print_phases_json({command!r}, t, imported)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
@@ -382,10 +389,10 @@ def print_phases(title: str, figures: dict[str, float]) -> None:
 
 
 def whole_commands() -> None:
-    print(f"newsbt run backtests/ai_crash_dip.toml, whole command: "
-          f"{newsbt_cmd('run', 'backtests/ai_crash_dip.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
-    print(f"newsbt sweep backtests/ai_crash_dip_sweep.toml (48), whole command: "
-          f"{newsbt_cmd('sweep', 'backtests/ai_crash_dip_sweep.toml', '--reports-dir', tempfile.mkdtemp()):.1f} s")
+    print(f"whole commands, start to exit (the median of {COMMAND_REPEATS} runs):")
+    for command in (["run", "backtests/ai_crash_dip.toml"], ["sweep", "backtests/ai_crash_dip_sweep.toml"]):
+        print(f"  newsbt {' '.join(command):<45}{newsbt_cmd(*command):>6.2f} s; "
+              f"with --no-tearsheet {newsbt_cmd(*command, '--no-tearsheet'):.2f} s")
     print_phases("newsbt run backtests/ai_crash_dip.toml", phases("run"))
     print_phases("newsbt sweep backtests/ai_crash_dip_sweep.toml", phases("sweep"))
 

@@ -43,6 +43,7 @@ def write_warmed(path: Path) -> None:
 def no_leftover_workers():
     yield
     stop_workers()
+    WARMED.clear()
 
 
 def pids(paths: list[Path]) -> set[int]:
@@ -90,6 +91,19 @@ def test_started_workers_warm_up_once_and_every_worker_inherits_it(tmp_path):
     warmed = {text for _, text in seen}
     assert len(warmed) == 1 and warmed.pop().strip() not in ("[]", f"[{os.getpid()}]")  # one warm-up, elsewhere
     assert WARMED == [] and os.getpid() not in {int(pid) for pid, _ in seen}
+
+
+def warm_that_raises() -> None:
+    raise RuntimeError("the warm-up failed")
+
+
+@forks
+def test_a_warm_process_gone_before_it_replies_is_drawn_without(tmp_path):
+    start_workers(warm_that_raises)  # it exits at once; killed by the system would look the same
+    paths = [tmp_path / f"w{i}" for i in range(4)]
+    draw_all([functools.partial(write_pid, p) for p in paths], warm=warm_once)
+    assert all(p.exists() for p in paths) and parallel._warm is None
+    assert WARMED == [os.getpid()]  # drawn as without a warm process: warmed here, workers forked from here
 
 
 @forks

@@ -12,7 +12,9 @@ A command that knows early that it will draw (``newsbt run``, ``newsbt sweep``) 
 and seaborn) while this process loads prices and backtests, on the other core; at draw time it forks
 the pool itself, so every worker inherits those imports and they are paid once, not once per
 worker. Tasks go to it pickled; a task that cannot be pickled (a function defined inside another),
-or a working directory changed since, sends the whole report down the fork-at-draw-time path instead.
+or a working directory changed since, sends the whole report down the fork-at-draw-time path instead;
+so does a warm process gone before it replies (killed, or its warm-up raised: the same warm-up then
+runs here, and raises here if it must).
 
 Each task writes its own file(s), or returns its piece of a :class:`Split`. When a task fails, the
 others still finish and the first failure (in task order) is raised here, as the task raised it.
@@ -46,10 +48,14 @@ class _Warm:
     conn: Connection
     cwd: str  # the working directory it was forked in (relative paths resolve there)
 
-    def run(self, tasks: Sequence[Task]) -> list[Any]:
+    def run(self, tasks: Sequence[Task]) -> list[Any] | None:
+        """The tasks' results, in order; ``None`` if the process was gone before it replied (killed,
+        or its warm-up failed): the caller then draws without it."""
         try:
             self.conn.send(tasks)
             raised, value = self.conn.recv()
+        except (EOFError, OSError):
+            return None
         finally:
             self.conn.close()
             os.waitpid(self.pid, 0)
@@ -125,8 +131,10 @@ def _run_all(tasks: list[Task], warm: Callable[[], object] | None) -> list[Any]:
     global _warm
     started, _warm = _warm, None
     if started is not None and started.cwd == os.getcwd() and all(_picklable(task) for task in tasks):
-        return started.run(tasks)
-    if started is not None:
+        results = started.run(tasks)
+        if results is not None:
+            return results
+    elif started is not None:
         started.stop()
     if warm is not None:
         warm()
