@@ -84,6 +84,30 @@ def test_the_core_does_not_import_the_builtin_strategies():
     assert done.stdout.strip() == "False", done.stderr
 
 
+def test_the_command_line_starts_its_report_process_before_importing_the_engines():
+    """``newsbt run`` forks its warm report process first: what ``newsbt.cli`` imports by then is on
+    that process's path to its first drawing (backtrader, pydantic and numba come after, in parallel)."""
+    code = ("import sys, newsbt.cli; print(sorted(m for m in ('backtrader', 'pydantic', 'numba', 'scipy', "
+            "'newsbt.backtest.engine', 'newsbt.api') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_package_names_its_public_api_without_importing_it_first():
+    code = ("import sys, newsbt; before = 'backtrader' in sys.modules; from newsbt import *; "
+            "print(before, NewsbtStrategy.__module__, register.__module__, NewsbtError.__module__, "
+            "StrategyParams.__module__, sorted(set(newsbt.__all__) - set(dir(newsbt))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "newsbt.backtest.strategy", "newsbt.backtest.registry",
+                                   "newsbt.core.errors", "newsbt.backtest.strategy", "[]"]
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        import newsbt
+
+        newsbt.missing  # noqa: B018
+
+
 def test_the_command_line_process_leaves_quantstats_scipy_stats_and_pyplot_to_the_report_workers():
     """Each costs 0.25 to 1 s of import; the warm report process imports them while the CLI works."""
     code = ("import sys, newsbt.cli, newsbt.sweep.report, newsbt.sweep.runner, newsbt.reports.run; "

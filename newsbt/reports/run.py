@@ -14,7 +14,7 @@ import functools
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsbt.reports.backend import headless
 
@@ -24,12 +24,14 @@ import pandas as pd  # noqa: E402
 
 from newsbt.core.atomic import atomic_write_text  # noqa: E402
 from newsbt.core.publish import report_lock, staged  # noqa: E402
-from newsbt.backtest.engine import RunResult  # noqa: E402
 from newsbt.reports.figures import side_by_side  # noqa: E402
 from newsbt.reports.htmlpage import page, table  # noqa: E402
 from newsbt.reports.parallel import Split, Task, draw_all  # noqa: E402
 from newsbt.reports.tearsheet import tearsheet_drawing, warm_tearsheet  # noqa: E402
 from newsbt.backtest.metrics import headline, return_metrics  # noqa: E402
+
+if TYPE_CHECKING:
+    from newsbt.backtest.engine import RunResult
 
 PRICE_DECIMALS = 6
 RUN_OUTPUTS = frozenset({"tearsheet.html", "trades.csv", "equity.csv", "summary.json", "index.html", "charts"})
