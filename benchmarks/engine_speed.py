@@ -44,9 +44,9 @@ import psutil
 import pyarrow.parquet as pq
 from numba import njit
 
-from sweep_speed import MemorySampler  # benchmarks/ is the script's directory
+from command_phases import ROOT, timed  # benchmarks/ is the script's directory
+from sweep_speed import MemorySampler
 
-ROOT = Path(__file__).resolve().parents[1]
 GRIDS = {  # name -> (backtest file, --set overrides, --grid values); 48 combinations each
     "crash_dip": ("ai_crash_dip_sweep.toml", [], [
         "drop_pct=5,6,7,8,9,10,12,15", "hold_days=1,3,5,10,20,40", "position_pct=20"]),
@@ -57,12 +57,6 @@ GRIDS = {  # name -> (backtest file, --set overrides, --grid values); 48 combina
         'strategy.categories=["model_release", "earnings", "market_move", "guidance"]'],
         ["mode=follow,fade", "hold_days=1,2,3,5,10,20", "position_pct=10,20,30,50"]),
 }
-
-
-def timed(fn, *args, **kwargs):
-    started = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - started
 
 
 REPEATS = 5  # the 48-grid's fast figures: the median of this many warm runs (one is noise on a shared machine)
@@ -80,7 +74,9 @@ COMMAND_REPEATS = 3  # whole commands: the median of this many runs, each in a f
 def newsbt_cmd(*args: str) -> float:
     """Wall time of a whole ``newsbt`` command (a fresh process: imports and every output included), the
     median of ``COMMAND_REPEATS`` runs, each into a new reports folder."""
-    runs = [timed(subprocess.run, [sys.executable, "-m", "newsbt", *args, "--reports-dir", tempfile.mkdtemp()],
+    script = Path(sys.executable).with_name("newsbt")  # the console script a user types (not python -m newsbt)
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "newsbt"]
+    runs = [timed(subprocess.run, [*command, *args, "--reports-dir", tempfile.mkdtemp()],
                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)[1]
             for _ in range(COMMAND_REPEATS)]
     return sorted(runs)[COMMAND_REPEATS // 2]
@@ -330,56 +326,10 @@ def phases(command: str) -> dict[str, float]:
     of the 48-grid ("sweep"), in a fresh process doing what the command does, step by step."""
     code = ("import gc, sys, time; t = time.perf_counter(); import newsbt.cli; imported = time.perf_counter() - t; "
             "gc.freeze(); "  # as the console script does
-            f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import engine_speed; "
-            f"engine_speed.print_phases_json({command!r}, t, imported)")
+            f"sys.path.insert(0, {str(Path(__file__).parent)!r}); import command_phases; "  # imports nothing more
+            f"command_phases.print_phases_json({command!r}, t, imported)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.splitlines()[-1])
-
-
-def print_phases_json(command: str, started: float, imported: float) -> None:
-    """The body of :func:`phases`, run in that fresh process once it has imported ``newsbt.cli``."""
-    from newsbt import api
-    from newsbt.reports import parallel
-    from newsbt.reports import run as report
-
-    out = {"imports (newsbt.cli)": imported}
-    with tempfile.TemporaryDirectory() as tmp:
-        (_run_phases if command == "run" else _sweep_phases)(api, parallel, report, Path(tmp), out)
-    out["total (references excluded)"] = time.perf_counter() - started - sum(
-        seconds for phase, seconds in out.items() if phase.startswith("(reference"))
-    print(json.dumps(out))
-
-
-def _run_phases(api, parallel, report, tmp: Path, out: dict[str, float]) -> None:
-    spec = api.load_spec(ROOT / "backtests" / "ai_crash_dip.toml")
-    parallel.start_workers(report.warm_reports)  # as the command does: workers import QuantStats meanwhile
-    prices, out["loading prices"] = timed(api.load_prices_for, spec)
-    result, out["backtest (engine fast, compiled code from the cache)"] = timed(api.run, spec, prices=prices)
-    (drawings, files), out["figures, trades, summary, page (text files)"] = timed(
-        report.plan_run_files, result.run, tmp / "run")
-    _, out[f"tearsheet + {len(drawings) - 1} trade charts, drawn side by side"] = timed(parallel.draw_all, drawings)
-    _, out["writing the text files"] = timed(report.write_texts, tmp / "run", files)
-    # for reference, outside the command's total: the same drawings one after the other
-    drawings, _ = report.plan_run_files(result.run, tmp / "again")
-    tearsheet = drawings[0]
-    _, out["(reference: the tearsheet alone, its pieces one after the other)"] = timed(
-        lambda: tearsheet.join([piece() for piece in tearsheet.pieces]))
-    _, out["(reference: the trade charts, one after the other)"] = timed(lambda: [d() for d in drawings[1:]])
-
-
-def _sweep_phases(api, parallel, report, tmp: Path, out: dict[str, float]) -> None:
-    from newsbt.data.sources import price_sources
-    from newsbt.sweep.report import write_sweep_report
-    from newsbt.sweep.runner import plan_sweep, run_sweep
-
-    planned, out["planning the grid"] = timed(plan_sweep, ROOT / "backtests" / "ai_crash_dip_sweep.toml")
-    parallel.start_workers(report.warm_reports)
-    prices, out["loading prices"] = timed(price_sources(None).load, planned.tickers,
-                                          (planned.spec.run.start, planned.spec.run.end))
-    outcome, out[f"sweep phase ({len(planned.combinations)} combinations, compiled code from the cache)"] = timed(
-        run_sweep, planned, reports_dir=tmp, resume=False, prices=prices)
-    _, out["report: best rerun, DSR/PBO, walk-forward, 2 tearsheets, charts, heatmaps side by side"] = timed(
-        write_sweep_report, outcome, prices=prices, tearsheets=True)
 
 
 def print_phases(title: str, figures: dict[str, float]) -> None:
