@@ -238,10 +238,9 @@ class Collected:
     def _returns(self) -> pd.DataFrame:
         combos = np.flatnonzero(self.placed)
         if self.whole:  # the matrix's rows back into a part, all aligned on the union of the sessions
-            n = len(self.sessions) if self.sessions is not None else 0
             placed = pa.table({"combination": combos, "error": pa.nulls(len(combos), pa.string()),
-                               "dates": _list_column(np.tile(self.sessions, len(combos)), n, pa.date32()),
-                               "returns": _list_column(self.rows[combos].ravel(), n, pa.float64())})
+                               "dates": list_column([self.sessions] * len(combos), np.int32, pa.date32()),
+                               "returns": list_column(list(self.rows[combos]), np.float64, pa.float64())})
             return _returns_matrix(pa.concat_tables([placed, *(p.select(placed.column_names) for p in self.whole)]))
         rows = self.rows if len(combos) == len(self.placed) else self.rows[combos]
         index = pd.DatetimeIndex(self.sessions.astype("datetime64[D]"), name="date") if len(combos) else None
@@ -250,10 +249,13 @@ class Collected:
         return matrix
 
 
-def _list_column(values: np.ndarray, n: int, kind: pa.DataType) -> pa.ListArray:
-    """Lists of ``n`` values each, from their values one after the other."""
-    offsets = pa.array(np.arange(len(values) // n + 1 if n else 1, dtype=np.int32) * n)
-    return pa.ListArray.from_arrays(offsets, pa.array(values).cast(kind))
+def list_column(arrays: Sequence[np.ndarray | None], dtype: type, kind: pa.DataType) -> pa.ListArray:
+    """One list per row (empty for None) from numpy arrays, as an arrow list column of ``kind``."""
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int32)
+    np.cumsum([0 if a is None else len(a) for a in arrays], out=offsets[1:])
+    present = [a for a in arrays if a is not None]
+    values = np.concatenate(present).astype(dtype, copy=False) if present else np.zeros(0, dtype=dtype)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values).cast(kind))
 
 
 def _results_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from newsbt.backtest.metrics import headline_rows, years_between
 from newsbt.backtest.spec import BacktestSpec
 from newsbt.core.errors import NewsbtError
 from newsbt.sweep.grid import Combination
-from newsbt.sweep.store import METRIC_COLUMNS, SCHEMA
+from newsbt.sweep.store import METRIC_COLUMNS, SCHEMA, list_column
 
 @dataclass(frozen=True)
 class WorkerSetup:
@@ -89,8 +89,8 @@ def part_table(indices: list[int], params: list[str], outcomes: list[Ran | str])
     columns["final_value"] = [r.final_value if r else None for r in runs]
     columns["refused_orders"] = [r.refused if r else None for r in runs]
     columns["error"] = [None if r else out for r, out in zip(runs, outcomes)]
-    columns["dates"] = _lists([r.days if r else None for r in runs], np.int32, pa.date32())
-    columns["returns"] = _lists([r.returns if r else None for r in runs], np.float64, pa.float64())
+    columns["dates"] = list_column([r.days if r else None for r in runs], np.int32, pa.date32())
+    columns["returns"] = list_column([r.returns if r else None for r in runs], np.float64, pa.float64())
     return pa.table(columns, schema=SCHEMA)
 
 
@@ -101,15 +101,6 @@ def _by_calendar(runs: list[Ran | None]) -> list[list[int]]:
         if run is not None:
             groups.setdefault(run.days.tobytes(), []).append(k)
     return list(groups.values())
-
-
-def _lists(arrays: list[np.ndarray | None], dtype: type, kind: pa.DataType) -> pa.ListArray:
-    """One list per row (empty for None) from numpy arrays, as an arrow list column."""
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int32)
-    np.cumsum([0 if a is None else len(a) for a in arrays], out=offsets[1:])
-    present = [a for a in arrays if a is not None]
-    values = np.concatenate(present).astype(dtype, copy=False) if present else np.zeros(0, dtype=dtype)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values).cast(kind))
 
 
 def _sessions(dates: pd.DatetimeIndex) -> np.ndarray:
