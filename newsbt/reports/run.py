@@ -8,9 +8,8 @@ name's ``sweep/`` and ``study/``) is kept.
 
 from __future__ import annotations
 
-import gc
-
 import functools
+import gc
 import html
 import json
 from pathlib import Path
