@@ -82,3 +82,29 @@ def test_report_holds_ranked_table_heatmaps_statistics_and_best_run(tmp_path):
     returns = pd.read_parquet(out / "returns.parquet")
     assert returns.shape == (80, 12)
     assert (out / "best" / "trades.csv").is_file() and "mean sharpe over stop_loss_pct" in page.read_text()
+
+
+def test_walk_forward_tearsheet_compares_with_the_benchmark_on_the_out_of_sample_sessions(tmp_path, monkeypatch):
+    import newsbt.sweep.report as report
+    from newsbt.reports.parallel import Split
+
+    prices = crashy_prices()
+    data_dir = write_price_files(tmp_path / "prices", prices)
+    section = {"drop_pct": [5, 9], "engine": "fast", "walk_forward": {"train_days": 30, "test_days": 10}}
+    outcome = run_sweep(sweep_from_section(spec_from_dict(spec_dict()), section), data_dir, tmp_path / "reports",
+                        workers=1)
+    drawn = {}
+
+    def tearsheet_drawing(returns, benchmark, path, title):
+        drawn[path.parent.name] = (returns, benchmark)
+        return Split((), lambda parts: None)
+
+    monkeypatch.setattr(report, "tearsheet_drawing", tearsheet_drawing)
+    monkeypatch.setattr(report, "plan_run_files", lambda *args, **kwargs: ([], {}))
+    write_sweep_report(outcome, data_dir, tearsheets=True)
+    returns, benchmark = drawn["walk_forward"]
+    closes = prices["BMK"]["adj_close"]
+    expected = (closes / closes.shift(1) - 1).to_numpy()[30:]  # close to close, the first one too
+    assert returns.index.equals(outcome.returns.index[30:]) and len(returns) == 50
+    assert benchmark.index.equals(returns.index) and benchmark.name == "BMK"
+    np.testing.assert_allclose(benchmark.to_numpy(), expected, rtol=0, atol=1e-15)

@@ -31,6 +31,7 @@ headless()  # never open a window
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from newsbt.backtest.engine import blended_returns  # noqa: E402
 from newsbt.backtest.inputs import load_prices_for, run_spec  # noqa: E402
 from newsbt.core.atomic import atomic_write_text, temporary_path  # noqa: E402
 from newsbt.core.errors import NewsbtError  # noqa: E402
@@ -66,12 +67,12 @@ def write_sweep_report(
     best_result = Result(run_spec(sweep.spec_for(best), prices, data_dir)) if best is not None else None
     with report_lock(outcome.directory.parent), \
             staged(outcome.directory, keep=lambda name: name in STORE_ENTRIES) as folder:
-        _write_report(outcome, best, best_result, folder, tearsheets)
+        _write_report(outcome, best, best_result, prices, folder, tearsheets)
     return outcome.directory / "index.html"
 
 
-def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result | None, out: Path,
-                  tearsheets: bool) -> None:
+def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result | None,
+                  prices: Mapping[str, pd.DataFrame], out: Path, tearsheets: bool) -> None:
     sweep, metric = outcome.sweep, outcome.sweep.settings.metric
     table = ranked(outcome.table, metric)
     drawings: list[Task | Split] = []  # the tearsheets and charts, drawn side by side once every figure is known
@@ -82,7 +83,7 @@ def _write_report(outcome: SweepOutcome, best: int | None, best_result: Result |
         **_counts(outcome), "metric": metric,
         "best": _best_facts(table, best, sweep.names),
         **overfitting(outcome.returns, best, sweep.settings.pbo_blocks),
-        "walk_forward": _walk_forward(outcome, best_result, out / "walk_forward", tearsheets, drawings),
+        "walk_forward": _walk_forward(outcome, prices, tearsheets, out / "walk_forward", drawings),
     }
     pairs = heatmap_pairs(outcome.table, sweep.names)
     maps = [_heatmap_caption(metric, pair, sweep.names) for pair in pairs]
@@ -113,11 +114,14 @@ def _best_facts(table: pd.DataFrame, best: int | None, names: tuple[str, ...]) -
     return {"combination": best, "parameters": {n: row[n] for n in names}, "figures": {c: row[c] for c in figures}}
 
 
-def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path, tearsheets: bool,
+def _walk_forward(outcome: SweepOutcome, prices: Mapping[str, pd.DataFrame], tearsheet: bool, out: Path,
                   drawings: list[Task | Split]) -> dict[str, Any] | None:
-    """Walk-forward figures and windows when ``[sweep] walk_forward`` is set (its tearsheet appended to
-    ``drawings``); the reason when it cannot run."""
-    settings = outcome.sweep.settings
+    """Walk-forward figures and windows when ``[sweep] walk_forward`` is set (its tearsheet, when asked
+    for, appended to ``drawings``); the reason when it cannot run.
+
+    The tearsheet's benchmark is the run's, on the sweep's own sessions (``blended_returns``: a session
+    the benchmark has no price for is an error, never a zero), cut to the out-of-sample ones."""
+    settings, spec = outcome.sweep.settings, outcome.sweep.spec
     if settings.walk_forward is None:
         return None
     try:
@@ -127,11 +131,10 @@ def _walk_forward(outcome: SweepOutcome, best_result: Result | None, out: Path, 
         return {"available": False, "reason": str(exc)}
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "windows.csv", found.windows.to_csv(index=False, lineterminator="\n"))
-    tearsheet = tearsheets and best_result is not None
-    if tearsheet:  # the benchmark on the sweep's sessions, from the best run (same calendar unless tickers vary)
-        benchmark = best_result.benchmark_returns.reindex(found.returns.index).fillna(0.0)
-        drawings.append(tearsheet_drawing(found.returns, benchmark, out / "tearsheet.html",
-                                          title=f"{outcome.sweep.spec.run.name}: walk-forward out of sample"))
+    if tearsheet:
+        benchmark = blended_returns(prices, spec.run.benchmark_weights, outcome.returns.index)
+        drawings.append(tearsheet_drawing(found.returns, benchmark.loc[found.returns.index].rename(
+            spec.run.benchmark_label), out / "tearsheet.html", title=f"{spec.run.name}: walk-forward out of sample"))
     return {"available": True, "tearsheet": tearsheet, "windows": len(found.windows), **return_metrics(found.returns),
             "train_days": settings.walk_forward.train_days, "test_days": settings.walk_forward.test_days}
 
