@@ -3,8 +3,8 @@ and whole commands end to end, measured in one run on this machine and printed a
 
     NEWSBT_DATA_DIR=../shared/data/prices python benchmarks/engine_speed.py [--big 2500,10000] [--skip-backtrader]
 
-Sections (each figure is one measurement on a machine that may be shared, except the 48-grid's fast figures,
-the median of five warm runs, and whole commands, the median of three; compare ratios):
+Sections (each figure is one measurement on a machine that may be shared, except the 48-grid's fast figures
+and vectorbt's, the median of five warm runs, and whole commands, the median of three; compare ratios):
 
 1. compiling the compiled engine from an empty numba cache, and loading it from the cache: the first
    run of each fast form (crash_dip, rotation_spread, news_reaction), each in a fresh process with an
@@ -21,9 +21,11 @@ the median of five warm runs, and whole commands, the median of three; compare r
 4. crash_dip sweeps of ``--big`` sizes (about 2,500 and 10,000 combinations) as whole ``newsbt sweep``
    commands (DSR, PBO, heatmaps, the best run's report), with their peak memory next to the size of
    the returns matrix they produce, so that the growth of one can be read against the other;
-5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the 48-grid, with
-   and without ``--no-tearsheet``; the median of three runs each) and where each one's time goes,
-   phase by phase in a fresh process (``--only-commands``: this section only).
+5. whole commands (``newsbt run backtests/ai_crash_dip.toml``, ``newsbt sweep`` of the example sweep
+   file, whose walk-forward draws a second tearsheet, and of the issue's 48-grid without it; with and
+   without ``--no-tearsheet``; the median of three runs each), with the processor time of all their
+   processes, and where each one's time goes, phase by phase in a fresh process (``--only-commands``:
+   this section only).
 """
 
 from __future__ import annotations
@@ -71,15 +73,38 @@ def median_timed(fn, *args, **kwargs):
 COMMAND_REPEATS = 3  # whole commands: the median of this many runs, each in a fresh process
 
 
-def newsbt_cmd(*args: str) -> float:
-    """Wall time of a whole ``newsbt`` command (a fresh process: imports and every output included), the
-    median of ``COMMAND_REPEATS`` runs, each into a new reports folder."""
+@dataclass(frozen=True)
+class Command:
+    """A whole ``newsbt`` command's wall time and the processor time of all its processes (the command,
+    its report process and the pool it forks: each waits for its children, so ``wait4`` counts them all),
+    each the median of ``COMMAND_REPEATS`` runs. The processor time over the cores is the least wall
+    time any schedule of that work could take here."""
+
+    seconds: float
+    cpu_seconds: float
+
+    def __str__(self) -> str:
+        return (f"{self.seconds:>5.2f} s (processor time {self.cpu_seconds:.2f} s: at best "
+                f"{self.cpu_seconds / (os.cpu_count() or 1):.2f} s on {os.cpu_count()} cores)")
+
+
+def newsbt_cmd(*args: str) -> Command:
+    """A whole ``newsbt`` command (a fresh process: imports and every output included), run
+    ``COMMAND_REPEATS`` times, each into a new reports folder."""
     script = Path(sys.executable).with_name("newsbt")  # the console script a user types (not python -m newsbt)
     command = [str(script)] if script.exists() else [sys.executable, "-m", "newsbt"]
-    runs = [timed(subprocess.run, [*command, *args, "--reports-dir", tempfile.mkdtemp()],
-                  cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)[1]
-            for _ in range(COMMAND_REPEATS)]
-    return sorted(runs)[COMMAND_REPEATS // 2]
+    runs = []
+    for _ in range(COMMAND_REPEATS):
+        started = time.perf_counter()
+        process = subprocess.Popen([*command, *args, "--reports-dir", tempfile.mkdtemp()], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        runs.append((time.perf_counter() - started, usage.ru_utime + usage.ru_stime))
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, process.args)
+    middle = COMMAND_REPEATS // 2
+    return Command(sorted(w for w, _ in runs)[middle], sorted(c for _, c in runs)[middle])
 
 
 # --- 1. compile time ------------------------------------------------------------------------------
@@ -225,7 +250,8 @@ def hand_loop() -> tuple[float, list[float]]:
 
 
 def vectorbt_warm() -> float | None:
-    """Seconds of one warm ``Portfolio.from_signals`` over all combinations, or None without vectorbt."""
+    """Seconds of a warm ``Portfolio.from_signals`` over all combinations (the median of ``REPEATS``, as
+    newsbt's), or None without vectorbt."""
     try:
         import vectorbt as vbt
     except ImportError:
@@ -256,8 +282,7 @@ def vectorbt_warm() -> float | None:
                 price=stacked([open_] * len(entries)), size=0.2, size_type="percent", fees=5e-4, slippage=5e-4,
                 init_cash=spec.run.cash, cash_sharing=True, group_by="combination", call_seq="auto")
     vbt.Portfolio.from_signals(**args).final_value()  # compile and warm
-    _, seconds = timed(lambda: vbt.Portfolio.from_signals(**args).final_value())
-    return seconds
+    return median_timed(lambda: vbt.Portfolio.from_signals(**args).final_value())[1]
 
 
 # --- 4. big sweeps, whole commands ----------------------------------------------------------------
@@ -340,9 +365,21 @@ def print_phases(title: str, figures: dict[str, float]) -> None:
 
 def whole_commands() -> None:
     print(f"whole commands, start to exit (the median of {COMMAND_REPEATS} runs):")
-    for command in (["run", "backtests/ai_crash_dip.toml"], ["sweep", "backtests/ai_crash_dip_sweep.toml"]):
-        print(f"  newsbt {' '.join(command):<45}{newsbt_cmd(*command):>6.2f} s; "
-              f"with --no-tearsheet {newsbt_cmd(*command, '--no-tearsheet'):.2f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        issue_grid = Path(tmp) / "issue_grid.toml"  # the 48-grid without walk-forward: one tearsheet
+        text = (ROOT / "backtests" / "ai_crash_dip_sweep.toml").read_text(encoding="utf-8")
+        issue_grid.write_text("".join(line for line in text.splitlines(keepends=True)
+                                      if not line.startswith("walk_forward")), encoding="utf-8")
+        commands = {
+            "newsbt run backtests/ai_crash_dip.toml": ["run", "backtests/ai_crash_dip.toml"],
+            "newsbt sweep backtests/ai_crash_dip_sweep.toml (48; walk-forward: 2 tearsheets)":
+                ["sweep", "backtests/ai_crash_dip_sweep.toml"],
+            "newsbt sweep, the issue's 48-grid (no walk-forward: 1 tearsheet)":
+                ["sweep", str(issue_grid), *(arg for value in GRIDS["crash_dip"][2] for arg in ("--grid", value))],
+        }
+        for title, command in commands.items():
+            print(f"  {title}\n      {newsbt_cmd(*command)}\n      with --no-tearsheet "
+                  f"{newsbt_cmd(*command, '--no-tearsheet')}")
     print_phases("newsbt run backtests/ai_crash_dip.toml", phases("run"))
     print_phases("newsbt sweep backtests/ai_crash_dip_sweep.toml", phases("sweep"))
 
