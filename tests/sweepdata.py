@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from newsbt.sweep.store import SCHEMA, Collected, SweepStore
 from tests.synthetic import bars
 
 TICKERS = ("AAA", "BBB", "CCC")
@@ -46,3 +49,18 @@ def spec_dict(**strategy) -> dict:
                      "position_pct": 30, **strategy},
         "costs": {"commission_bps": 5, "slippage_bps": 5},
     }
+
+
+def read_saved(store: SweepStore) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a sweep's folder holds on disk, as ``run_sweep`` hands it out: (one row per combination,
+    daily returns as sessions x combination), from every part read back and collected."""
+    parts = [pq.read_table(p, schema=SCHEMA) for p in store.parts()]
+    collected = Collected(1 + max((pc.max(p["combination"]).as_py() for p in parts if p.num_rows), default=-1))
+    for part in parts:
+        collected.add(part)
+    return collected.outcome(store.results_dir)
+
+
+def saved_combinations(store: SweepStore) -> set[int]:
+    """The combinations a sweep's folder holds parts for."""
+    return {i for part in store.parts() for i in pq.read_table(part, columns=["combination"])[0].to_pylist()}

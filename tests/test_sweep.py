@@ -20,7 +20,7 @@ from newsbt.sweep.report import write_sweep_report
 from newsbt.sweep.store import METRIC_COLUMNS, SweepStore
 from tests.conftest import write_price_files
 from tests.sweep_strategies import FAILING_DROP, register_test_strategies, slow_sweep
-from tests.sweepdata import crashy_prices, spec_dict
+from tests.sweepdata import crashy_prices, read_saved, saved_combinations, spec_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE = """
@@ -180,7 +180,7 @@ def test_resume_after_a_kill_gives_every_row_exactly_once(tmp_path, data_dir):
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the sweep and its workers, mid-run
         child.wait()
-    saved = store.done()
+    saved = saved_combinations(store)
     assert 2 <= len(saved) < 24, "the kill should land mid-sweep"
     resumed = run_sweep(slow_sweep(0.15), data_dir, reports, workers=2)
     assert (resumed.resumed, resumed.ran) == (len(saved), 24 - len(saved))
@@ -205,7 +205,7 @@ def test_ctrl_c_in_a_terminal_stops_cleanly(tmp_path, data_dir):
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 1 and "run the same command again to resume" in stderr
     assert "Traceback" not in stderr  # workers ignore the signal; the parent stops them and says so
-    assert 1 <= len(store.done()) < 24
+    assert 1 <= len(saved_combinations(store)) < 24
 
 
 def test_ctrl_c_keeps_finished_work_and_says_how_to_resume(tmp_path, data_dir):
@@ -271,7 +271,7 @@ def test_the_returns_matrix_is_read_back_by_combination_with_missing_sessions_as
     other = days if same_sessions else days[1:]
     store.write_part([row(3, [0.3, 0.4, 0.5][-len(other):], other), row(2, [], [], "ValueError: no")])
     store.write_part([row(0, [0.0, 0.1, 0.2], days), row(1, [1.0, 1.1, 1.2], days)])
-    table, matrix = store.load()
+    table, matrix = read_saved(store)
     assert table["combination"].tolist() == [0, 1, 2, 3]
     expected = pd.DataFrame({0: [0.0, 0.1, 0.2], 1: [1.0, 1.1, 1.2],
                              3: [0.3, 0.4, 0.5] if same_sessions else [0.0, 0.4, 0.5]},

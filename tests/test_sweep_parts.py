@@ -20,6 +20,7 @@ from newsbt.backtest.metrics import headline_of, headline_rows
 from newsbt.sweep.overfit import _block_moments
 from newsbt.sweep.store import METRIC_COLUMNS, SCHEMA, Collected, SweepStore, _returns_matrix
 from newsbt.sweep.worker import Ran, part_table
+from tests.sweepdata import read_saved
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -101,7 +102,7 @@ def test_collected_parts_give_the_table_and_matrix_of_the_parts_read_together(tm
     store.prepare("h", {"spec_hash": "h", "combinations": 9}, resume=False)
     for part in parts:
         store.write_part(part)
-    loaded_table, loaded_matrix = store.load()
+    loaded_table, loaded_matrix = read_saved(store)
     pd.testing.assert_frame_equal(loaded_table, table, check_exact=True)
     pd.testing.assert_frame_equal(loaded_matrix, matrix, check_exact=True)
 

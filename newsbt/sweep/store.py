@@ -108,27 +108,12 @@ class SweepStore:
     def parts(self) -> list[Path]:
         return sorted(self.results_dir.glob("part-*.parquet"))
 
-    def done(self) -> set[int]:
-        return {i for part in self.parts() for i in pq.read_table(part, columns=["combination"])[0].to_pylist()}
-
     def write_part(self, part: pa.Table | Sequence[Mapping[str, Any]]) -> Path:
         """Save finished combinations (a table of ``SCHEMA``, or rows of its columns) as one part, atomically."""
         table = part if isinstance(part, pa.Table) else pa.Table.from_pylist(list(part), schema=SCHEMA)
         path = self.results_dir / f"part-{pc.min(table['combination']).as_py():07d}.parquet"
         _write_parquet(table, path)
         return path
-
-    def load(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The results of every part on disk (see :meth:`results`)."""
-        return self.results([pq.read_table(p, schema=SCHEMA) for p in self.parts()])
-
-    def results(self, parts: Sequence[pa.Table]) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(one row per combination by index, daily returns as sessions x combination of those that ran)
-        of ``parts`` (tables of ``SCHEMA``)."""
-        collected = Collected(1 + max((pc.max(p["combination"]).as_py() for p in parts if p.num_rows), default=-1))
-        for part in parts:
-            collected.add(part)
-        return collected.outcome(self.results_dir)
 
     def _check_parts(self, size: int, whole: bool) -> tuple[dict[Path, pa.Table], list[tuple[Path, str]]]:
         """Parts to trust (read whole, or only their combinations) and damaged ones (with the reason), in
