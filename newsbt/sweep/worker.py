@@ -26,6 +26,7 @@ from newsbt.core.errors import NewsbtError
 from newsbt.sweep.grid import Combination
 from newsbt.sweep.store import METRIC_COLUMNS, SCHEMA, list_column
 
+
 @dataclass(frozen=True)
 class WorkerSetup:
     """Everything a worker needs, sent once: base spec, combinations, engine, validated prices and events."""
